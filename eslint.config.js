@@ -1,0 +1,49 @@
+// Lint, with the process boundaries of DESIGN.md machine-checked: each folder may import only what runs where
+// its code runs.
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+const browserOnly = {
+  paths: nodeBuiltins.map((name) => ({ name, message: 'This code runs in a browser: no Node built-ins.' })),
+  patterns: [{ group: ['electron', 'ws', 'better-sqlite3'], message: 'This code runs in a browser: no Node or Electron packages.' }],
+};
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.tmp/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The core runs under plain Node (tests, benchmarks, the CLI): Electron is for the adapters only.
+    files: ['main/**/*.ts'],
+    ignores: ['main/electron/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'Only main/electron/ may import electron: the core must run without it.' }],
+        patterns: [{ group: ['**/electron/**'], message: 'The core may not depend on the Electron adapters.' }],
+      }],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts', 'worker/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', browserOnly] },
+  },
+  {
+    // Contracts are shared by every side: nothing runtime-specific, and no reaching into a side.
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        ...browserOnly,
+        patterns: [
+          ...browserOnly.patterns,
+          { group: ['**/main/**', '**/renderer/**', '**/worker/**', '**/preload/**'], message: 'common/ may not import from a side.' },
+        ],
+      }],
+    },
+  },
+);

@@ -1,0 +1,61 @@
+// `operator-companion export`: the session log as CSV or JSON Lines, streamed to a file or stdout.
+import path from 'node:path';
+import { EXPORT_KINDS, exportToFile, openForExport, streamExport, type ExportFormat, type ExportOptions } from '../core/export/export-log.ts';
+import { isValidTimeZone, parseBoundary, systemTimeZone } from '../core/export/time-zone.ts';
+import { oneOf, parse, required, UsageError } from './usage.ts';
+
+export async function runExport(args: string[]): Promise<number> {
+  const values = parse(args, {
+    'data-dir': { type: 'string' },
+    format: { type: 'string' },
+    kind: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    operator: { type: 'string' },
+    tz: { type: 'string' },
+    delimiter: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
+  const format = oneOf(required(values.format, '--format'), ['csv', 'xlsx', 'jsonl'] as const, '--format');
+  if (format === 'xlsx') throw new UsageError('--format xlsx is not available in this version yet; use csv or jsonl');
+  const kind = oneOf(values.kind ?? 'calls', EXPORT_KINDS, '--kind');
+  const timeZone = values.tz ?? systemTimeZone();
+  if (!isValidTimeZone(timeZone)) throw new UsageError(`--tz must be an IANA time zone like Europe/Moscow (got "${timeZone}")`);
+  const boundary = (name: '--from' | '--to', value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const ms = parseBoundary(value, timeZone, name === '--to');
+    if (ms === null) throw new UsageError(`${name} must be a date YYYY-MM-DD or an ISO time with offset (got "${value}")`);
+    return ms;
+  };
+  const from = boundary('--from', values.from);
+  const to = boundary('--to', values.to);
+  if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
+  const delimiter = oneOf(values.delimiter ?? ',', [',', ';'] as const, '--delimiter');
+  if (delimiter !== ',' && format !== 'csv') throw new UsageError('--delimiter applies to --format csv only');
+  const out = required(values.out, '--out');
+  if (values.operator !== undefined && values.operator.trim() === '') throw new UsageError('--operator must not be empty');
+
+  const options: ExportOptions = {
+    kind,
+    format: format as ExportFormat,
+    timeZone,
+    csvDelimiter: delimiter,
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    ...(values.operator === undefined ? {} : { operator: values.operator }),
+  };
+  const db = openForExport(dataDir);
+  try {
+    if (out === '-') {
+      await streamExport(db, options, process.stdout);
+      return 0;
+    }
+    const file = path.resolve(out);
+    const count = await exportToFile(db, options, file);
+    process.stderr.write(`exported ${count} ${kind} to ${file}\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,60 @@
+// `operator-companion serve`: the core without Electron, for servers, kiosks, tests and benchmarks.
+import path from 'node:path';
+import { AlreadyRunningError, startInstance } from '../core/instance.ts';
+import { PortsTakenError } from '../core/relay/relay-server.ts';
+import { normalizeOrigin } from '../core/relay/upgrade-policy.ts';
+import { parse, port, required, UsageError } from './usage.ts';
+
+export async function runServe(args: string[]): Promise<number> {
+  const values = parse(args, {
+    'data-dir': { type: 'string' },
+    port: { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true },
+    'auto-approve': { type: 'boolean' },
+  });
+  const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
+  const origins = (values['allow-origin'] ?? []).map((origin) => {
+    const normalized = normalizeOrigin(origin);
+    if (!normalized || normalized !== origin.replace(/\/$/, '')) {
+      throw new UsageError(`--allow-origin must be an origin like https://companion.example.com (got "${origin}")`);
+    }
+    return normalized;
+  });
+  if (values['auto-approve'] && origins.length === 0) {
+    throw new UsageError('--auto-approve needs at least one --allow-origin: it trusts only those origins');
+  }
+  const log = (entry: object): void => {
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  };
+  let instance;
+  try {
+    instance = await startInstance({
+      dataDir,
+      ...(values.port === undefined ? {} : { port: port(values.port, '--port') }),
+      allowedOrigins: origins,
+      autoApprove: values['auto-approve'] ?? false,
+      log,
+    });
+  } catch (error) {
+    if (error instanceof AlreadyRunningError || error instanceof PortsTakenError) {
+      process.stderr.write(`operator-companion: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  instance.companion.state.onChange((view) => log({ event: 'state', state: view.state, call: view.call?.callId ?? null }));
+  process.stdout.write(`${JSON.stringify({ event: 'listening', port: instance.companion.port })}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await instance.stop();
+  log({ event: 'stopped' });
+  return 0;
+}

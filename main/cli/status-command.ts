@@ -1,0 +1,58 @@
+// `operator-companion status`: what the store holds and whether an instance is listening.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { callControl } from '../core/control/control-channel.ts';
+import { DATABASE_FILE, openDatabase } from '../core/store/database.ts';
+import { parse, required } from './usage.ts';
+
+interface StoreStatus {
+  calls: number;
+  openCalls: number;
+  events: number;
+  operators: number;
+  firstCallAt: number | null;
+  lastCallAt: number | null;
+}
+
+export async function runStatus(args: string[]): Promise<number> {
+  const values = parse(args, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } });
+  const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
+  const file = path.join(dataDir, DATABASE_FILE);
+  let store: StoreStatus | null = null;
+  if (existsSync(file)) {
+    const db = openDatabase(file, { readonly: true });
+    try {
+      store = db
+        .prepare(
+          `SELECT (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM calls WHERE ended_at IS NULL) AS openCalls,
+                  (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM operators) AS operators,
+                  (SELECT min(started_at) FROM calls) AS firstCallAt, (SELECT max(started_at) FROM calls) AS lastCallAt`,
+        )
+        .get() as StoreStatus;
+    } finally {
+      db.close();
+    }
+  }
+  const reply = await callControl(dataDir, 'GET', '/v1/status', undefined, 3_000);
+  const running = reply.reachable && reply.status === 200 ? (reply.body as { pid: number; port: number; view: { state: string; connectedFrames: number } }) : null;
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ dataDir, store, running })}\n`);
+    return 0;
+  }
+  const lines = [`data directory: ${dataDir}`];
+  if (store) {
+    const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+    lines.push(
+      `store: ${store.calls} calls (${store.openCalls} open), ${store.events} events, ${store.operators} operators`,
+      `calls from ${when(store.firstCallAt)} to ${when(store.lastCallAt)}`,
+    );
+  } else lines.push(`store: none yet (${DATABASE_FILE} does not exist)`);
+  lines.push(
+    running
+      ? `running: yes (pid ${running.pid}), relay on 127.0.0.1:${running.port}, state ${running.view.state}, ${running.view.connectedFrames} tab(s) connected`
+      : 'running: no instance is listening on this data directory',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

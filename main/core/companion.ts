@@ -1,0 +1,246 @@
+// The headless core put together: store, pairing, call state and relay. The desktop app and `serve` both run
+// one of these; neither knows anything the other does not.
+import { normalizeEventPayload } from '../../common/card-events.ts';
+import { CARD_COMMAND_NAMES } from '../../common/bitrix24.ts';
+import { CLOSE_CODES, DEFAULT_PORT, MAX_FRAME_BYTES, PORT_FALLBACK_COUNT } from '../../common/protocol.ts';
+import type { CommandSource } from '../../common/card-events.ts';
+import { CallState, type CardAction, type CommandResponse, type OperatorView } from './calls/call-state.ts';
+import { PairingService, type ApprovePairing, type PairingRequest } from './pairing.ts';
+import { startRelayServer, type RelayServer } from './relay/relay-server.ts';
+import { normalizeOrigin } from './relay/upgrade-policy.ts';
+import { DEFAULT_TIMINGS, WorkerConnection, type ConnectionHooks, type ConnectionTimings, type IdentifyOutcome } from './relay/worker-connection.ts';
+import { SessionStore } from './store/session-store.ts';
+
+export const APP_VERSION = '0.1.0';
+
+/** Clock offsets that moved less than this are measurement noise; keeping the old one keeps intervals exact. */
+const CLOCK_OFFSET_TOLERANCE_MS = 1_000;
+
+export type LogEntry = { event: string } & Record<string, unknown>;
+
+export interface CompanionOptions {
+  dataDir: string;
+  port?: number;
+  portFallbackCount?: number;
+  /** HTTPS origins where the worker page is hosted. */
+  allowedOrigins: readonly string[];
+  /** Accept workers served from 127.0.0.1/localhost (development, the portal emulator). Pairing still applies. */
+  allowLoopbackOrigins?: boolean;
+  /** Approve every new worker from an allow-listed origin without asking. */
+  autoApprove?: boolean;
+  /** Asked for anything not auto-approved. Without it such workers are refused. */
+  approvePairing?: ApprovePairing;
+  graceMs?: number;
+  commandTimeoutMs?: number;
+  timings?: Partial<ConnectionTimings>;
+  rate?: { burst: number; perSecond: number };
+  now?: () => number;
+  log?: (entry: LogEntry) => void;
+}
+
+export interface CompanionStatus {
+  port: number;
+  view: OperatorView;
+  pendingPairings: number;
+}
+
+export class Companion {
+  readonly store: SessionStore;
+  readonly state: CallState;
+  readonly pairing: PairingService;
+  private relay: RelayServer | null = null;
+  private readonly connections = new Set<WorkerConnection>();
+  private readonly options: CompanionOptions;
+  private readonly now: () => number;
+  private readonly log: (entry: LogEntry) => void;
+  private readonly allowedOrigins: readonly string[];
+  private pendingPairings = 0;
+
+  static async start(options: CompanionOptions): Promise<Companion> {
+    const companion = new Companion(options);
+    try {
+      await companion.listen();
+    } catch (error) {
+      companion.state.dispose();
+      companion.store.close();
+      throw error;
+    }
+    return companion;
+  }
+
+  private constructor(options: CompanionOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? (() => {});
+    this.allowedOrigins = options.allowedOrigins.map((origin) => {
+      const normalized = normalizeOrigin(origin);
+      if (!normalized) throw new Error(`allowed origin "${origin}" is not an origin like https://host[:port]`);
+      return normalized;
+    });
+    this.store = SessionStore.openInDir(options.dataDir);
+    this.state = new CallState(this.store, {
+      graceMs: options.graceMs ?? 60_000,
+      commandTimeoutMs: options.commandTimeoutMs ?? 4_000,
+      now: this.now,
+    });
+    const approve = options.approvePairing;
+    this.pairing = new PairingService(this.store, {
+      trusted: (request) => (options.autoApprove ?? false) && this.allowedOrigins.includes(request.origin),
+      now: this.now,
+      approve: (request) => this.approve(request, approve),
+    });
+    this.state.restore();
+  }
+
+  get port(): number {
+    return this.relay?.port ?? 0;
+  }
+
+  status(): CompanionStatus {
+    return { port: this.port, view: this.state.view(), pendingPairings: this.pendingPairings };
+  }
+
+  command(action: CardAction, source: CommandSource): Promise<CommandResponse> {
+    return this.state.command(action, source);
+  }
+
+  /** Revokes a pairing and closes its open sockets with the do-not-reconnect code. */
+  revokePairing(pairingId: number): boolean {
+    const revoked = this.pairing.revoke(pairingId);
+    for (const conn of this.connections) {
+      if (conn.pairingId === pairingId) conn.close('pairingRevoked', 'pairing revoked by the operator');
+    }
+    return revoked;
+  }
+
+  async stop(): Promise<void> {
+    this.state.dispose();
+    await this.relay?.close(CLOSE_CODES.serverShutdown.code, 'Operator Companion is shutting down');
+    this.relay = null;
+    this.store.close();
+  }
+
+  private async approve(request: PairingRequest, ask: ApprovePairing | undefined): Promise<boolean> {
+    if (!ask) {
+      this.log({ event: 'pairingRefused', ...request, reason: 'origin not allow-listed for auto-approval and nobody to ask' });
+      return false;
+    }
+    this.pendingPairings += 1;
+    this.log({ event: 'pairingRequested', ...request });
+    try {
+      return await ask(request);
+    } finally {
+      this.pendingPairings -= 1;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const timings = { ...DEFAULT_TIMINGS, ...this.options.timings };
+    const hooks = this.hooks();
+    this.relay = await startRelayServer({
+      port: this.options.port ?? DEFAULT_PORT,
+      fallbackCount: this.options.portFallbackCount ?? PORT_FALLBACK_COUNT - 1,
+      policy: { allowedOrigins: this.allowedOrigins, allowLoopbackOrigins: this.options.allowLoopbackOrigins ?? false },
+      onRejected: (reason) => this.log({ event: 'upgradeRejected', reason }),
+      onConnection: (socket, origin) => {
+        const conn = new WorkerConnection(socket, hooks, {
+          origin,
+          serverVersion: APP_VERSION,
+          timings,
+          commands: CARD_COMMAND_NAMES,
+          maxFrameBytes: MAX_FRAME_BYTES,
+          rate: this.options.rate ?? { burst: 500, perSecond: 200 },
+          now: this.now,
+        });
+        this.connections.add(conn);
+      },
+    });
+  }
+
+  private hooks(): ConnectionHooks {
+    return {
+      identify: (conn, message, receivedAt) => this.identify(conn, message, receivedAt),
+      event: (conn, message, receivedAt) => {
+        const frameId = conn.frameId as number;
+        const normalized = normalizeEventPayload(message.name, message.payload);
+        if (!normalized.ok) return { ok: false, code: 'invalid_event', message: normalized.error, permanent: true };
+        try {
+          const frame = this.store.frame(frameId);
+          const result = this.store.ingest(frameId, {
+            eventId: message.id,
+            seq: message.seq,
+            clientAt: message.at,
+            at: message.at + frame.clockOffsetMs,
+            receivedAt,
+            event: normalized.event,
+          });
+          this.state.apply(result.changed);
+          return { ok: true, duplicate: result.duplicate };
+        } catch (error) {
+          // Not acknowledged: the worker keeps the event and sends it again later.
+          this.log({ event: 'storeFailed', message: error instanceof Error ? error.message : String(error) });
+          return { ok: false, code: 'store_failed', message: 'the app could not store the event; it will be retried', permanent: false };
+        }
+      },
+      commandResult: (conn, message) => {
+        if (conn.frameId !== null) this.state.commandResult(conn.frameId, message);
+      },
+      report: (conn, message) => this.log({ event: 'workerReport', frameId: conn.frameId, ...message }),
+      closed: (conn, code) => {
+        this.connections.delete(conn);
+        if (conn.frameId === null) return;
+        try {
+          if (conn.connectionId !== null) this.store.closeConnection(conn.connectionId, this.now(), code);
+        } catch {
+          // The store may already be closed during shutdown; the open row is read as "closed at last event".
+        }
+        this.state.detach(conn.frameId, conn);
+      },
+    };
+  }
+
+  private async identify(conn: WorkerConnection, message: Parameters<ConnectionHooks['identify']>[1], receivedAt: number): Promise<IdentifyOutcome> {
+    const identity = {
+      memberId: message.portal.memberId,
+      domain: message.portal.domain,
+      userId: message.user.id,
+      userName: message.user.name ?? null,
+    };
+    const ids = this.store.resolveOperator(identity, receivedAt);
+    const verdict = await this.pairing.authorize({ origin: conn.origin, ...identity }, ids, message.pairingToken, () =>
+      conn.notifyPairingPending('waiting for the operator to allow this Bitrix24 tab in Operator Companion'),
+    );
+    if (!verdict.ok) {
+      return verdict.reason === 'revoked'
+        ? { ok: false, close: 'pairingRevoked', message: 'this pairing was revoked in Operator Companion' }
+        : { ok: false, close: 'pairingRejected', message: 'Operator Companion did not allow this tab' };
+    }
+    if (!conn.isOpen) return { ok: false, close: 'normal', message: 'closed while waiting' };
+    const { frame, created } = this.store.resolveFrame(
+      ids,
+      { appSid: message.frame.appSid, origin: conn.origin, uri: message.frame.uri ?? null },
+      receivedAt,
+    );
+    const measured = receivedAt - message.clientTime;
+    let offset = frame.clockOffsetMs;
+    if (created || Math.abs(measured - offset) > CLOCK_OFFSET_TOLERANCE_MS) {
+      offset = Math.round(measured);
+      this.store.setClockOffset(frame.id, offset);
+    }
+    conn.frameId = frame.id;
+    conn.pairingId = verdict.pairingId;
+    conn.connectionId = this.store.openConnection(frame.id, receivedAt, offset);
+    // The frame still holds everything since it was last here unless it dropped events or the app lost some.
+    const continuous = !created && message.lastAckedSeq <= frame.lastSeq && (message.droppedEvents ?? 0) === 0;
+    if (message.lastAckedSeq > frame.lastSeq) {
+      this.log({ event: 'ackedEventsMissing', frameId: frame.id, workerLastAcked: message.lastAckedSeq, storedLastSeq: frame.lastSeq });
+    }
+    this.state.attach(frame.id, conn, continuous);
+    return {
+      ok: true,
+      lastStoredSeq: frame.lastSeq,
+      snapshot: this.state.snapshotForFrame(frame.id),
+      ...(verdict.newToken === undefined ? {} : { pairingToken: verdict.newToken }),
+    };
+  }
+}

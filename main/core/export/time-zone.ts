@@ -1,0 +1,95 @@
+// Time-zone arithmetic on top of Intl: the store keeps UTC milliseconds, people read local time.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function localParts(ms: number, timeZone: string): LocalParts {
+  const parts: Record<string, number> = {};
+  for (const part of formatter(timeZone).formatToParts(ms)) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  return parts as unknown as LocalParts;
+}
+
+/** Local time minus UTC at the instant `ms`, in milliseconds (e.g. +3 h for Europe/Moscow). */
+export function offsetAt(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return asUtc - (ms - (((ms % 1000) + 1000) % 1000));
+}
+
+const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, '0');
+
+/** ISO 8601 with the zone's offset at that instant, to the second: `2026-11-28T12:00:05+03:00`. */
+export function formatInstant(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  const offsetMinutes = Math.round(offsetAt(ms, timeZone) / 60_000);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const offset = `${sign}${pad(Math.trunc(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${offset}`;
+}
+
+/** The instant at which a local date and time happens in the zone (the earlier one when clocks go back). */
+export function localToInstant(year: number, month: number, day: number, timeZone: string, hour = 0, minute = 0): number {
+  const guess = Date.UTC(year, month - 1, day, hour, minute);
+  const first = guess - offsetAt(guess, timeZone);
+  const second = guess - offsetAt(first, timeZone);
+  return Math.min(first, second);
+}
+
+/**
+ * Parses a `--from`/`--to` value: a full ISO timestamp with offset or `Z`, or a date `YYYY-MM-DD` meaning that
+ * local midnight in the zone. `endOfDay` turns a bare date into the next midnight, so `--to 2026-11-28`
+ * includes that whole day.
+ */
+export function parseBoundary(value: string, timeZone: string, endOfDay: boolean): number | null {
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (date) {
+    const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const check = new Date(Date.UTC(year, month - 1, day));
+    if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return null;
+    return localToInstant(year, month, day + (endOfDay ? 1 : 0), timeZone);
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}

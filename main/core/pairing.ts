@@ -1,0 +1,96 @@
+// Pairing: a worker speaking for a new (origin, portal, operator) waits until it is approved (the desktop app
+// asks the operator; `serve --auto-approve` trusts the allow-listed origins). Approval issues a token that the worker
+// keeps; only its SHA-256 is stored, so a copy of the database does not let anyone impersonate a worker.
+import { createHash, randomBytes } from 'node:crypto';
+import type { SessionStore, PairingRow } from './store/session-store.ts';
+
+export interface PairingRequest {
+  origin: string;
+  domain: string;
+  memberId: string;
+  userId: string;
+  userName: string | null;
+}
+
+/** Answers whether a new worker may connect. The desktop app shows a dialog; tests answer directly. */
+export type ApprovePairing = (request: PairingRequest) => Promise<boolean>;
+
+export type PairingVerdict =
+  | { ok: true; pairingId: number; newToken?: string }
+  | { ok: false; reason: 'revoked' | 'rejected' };
+
+export interface PairingOptions {
+  /** Requests approved at once, without asking (e.g. `serve --auto-approve` for allow-listed origins). */
+  trusted: (request: PairingRequest) => boolean;
+  approve: ApprovePairing;
+  now: () => number;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class PairingService {
+  private readonly store: SessionStore;
+  private readonly options: PairingOptions;
+  /** One prompt per (origin, portal, operator), however many tabs ask at once. */
+  private readonly pending = new Map<string, Promise<boolean>>();
+  /** Rejected in this run: asked again only after a restart, so a tab cannot nag the operator. */
+  private readonly rejected = new Set<string>();
+
+  constructor(store: SessionStore, options: PairingOptions) {
+    this.store = store;
+    this.options = options;
+  }
+
+  /**
+   * Decides about a worker that identified itself. `onPending` is called when a person has to decide.
+   * `portalId` and `operatorId` are the store's ids for what the worker claims to be.
+   */
+  async authorize(
+    request: PairingRequest,
+    ids: { portalId: number; operatorId: number },
+    token: string | undefined,
+    onPending: () => void,
+  ): Promise<PairingVerdict> {
+    if (token !== undefined) {
+      const row = this.store.findPairing(hashToken(token));
+      // A token only counts for the client it was issued to; anything else is treated as no token at all.
+      if (row && row.origin === request.origin && row.portalId === ids.portalId && row.operatorId === ids.operatorId) {
+        if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
+        this.store.touchPairing(row.id, this.options.now());
+        return { ok: true, pairingId: row.id };
+      }
+    }
+    const key = JSON.stringify([request.origin, ids.portalId, ids.operatorId]);
+    if (this.rejected.has(key)) return { ok: false, reason: 'rejected' };
+    if (this.options.trusted(request)) return this.issue(request, ids);
+    let decision = this.pending.get(key);
+    if (!decision) {
+      decision = this.options.approve(request).catch(() => false).finally(() => this.pending.delete(key));
+      this.pending.set(key, decision);
+    }
+    onPending();
+    const approved = await decision;
+    if (!approved) {
+      this.rejected.add(key);
+      return { ok: false, reason: 'rejected' };
+    }
+    return this.issue(request, ids);
+  }
+
+  private issue(request: PairingRequest, ids: { portalId: number; operatorId: number }): PairingVerdict {
+    const newToken = randomBytes(32).toString('base64url');
+    const pairingId = this.store.insertPairing(request.origin, ids.portalId, ids.operatorId, hashToken(newToken), this.options.now());
+    return { ok: true, pairingId, newToken };
+  }
+
+  list(): PairingRow[] {
+    return this.store.listPairings();
+  }
+
+  /** Returns false when there is no such active pairing. */
+  revoke(pairingId: number): boolean {
+    return this.store.revokePairing(pairingId, this.options.now());
+  }
+}

@@ -1,0 +1,104 @@
+// Schema migrations, applied in order; `PRAGMA user_version` holds how many have run.
+// Append only: never edit a migration that has shipped. Times are integers, ms since the epoch, UTC.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE portals (
+    id            INTEGER PRIMARY KEY,
+    member_id     TEXT NOT NULL UNIQUE,
+    domain        TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE operators (
+    id        INTEGER PRIMARY KEY,
+    portal_id INTEGER NOT NULL REFERENCES portals(id),
+    user_id   TEXT NOT NULL,
+    name      TEXT,
+    UNIQUE (portal_id, user_id)
+  );
+
+  -- Approved (origin, portal, operator) triples. Only a hash of the token is kept.
+  CREATE TABLE pairings (
+    id           INTEGER PRIMARY KEY,
+    origin       TEXT NOT NULL,
+    portal_id    INTEGER NOT NULL REFERENCES portals(id),
+    operator_id  INTEGER NOT NULL REFERENCES operators(id),
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+  );
+  CREATE INDEX pairings_by_client ON pairings (origin, portal_id, operator_id);
+
+  -- One row per worker frame (a Bitrix24 tab or slider, identified by APP_SID).
+  CREATE TABLE frames (
+    id              INTEGER PRIMARY KEY,
+    portal_id       INTEGER NOT NULL REFERENCES portals(id),
+    operator_id     INTEGER NOT NULL REFERENCES operators(id),
+    app_sid         TEXT NOT NULL,
+    origin          TEXT NOT NULL,
+    uri             TEXT,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+    last_seq        INTEGER NOT NULL DEFAULT 0,
+    current_call_id INTEGER REFERENCES calls(id),
+    first_seen_at   INTEGER NOT NULL,
+    UNIQUE (portal_id, app_sid)
+  );
+
+  -- Every socket a frame opened, for the audit trail.
+  CREATE TABLE connections (
+    id              INTEGER PRIMARY KEY,
+    frame_id        INTEGER NOT NULL REFERENCES frames(id),
+    opened_at       INTEGER NOT NULL,
+    closed_at       INTEGER,
+    close_code      INTEGER,
+    clock_offset_ms INTEGER NOT NULL
+  );
+  CREATE INDEX connections_by_frame ON connections (frame_id, opened_at);
+
+  CREATE TABLE calls (
+    id              INTEGER PRIMARY KEY,
+    portal_id       INTEGER NOT NULL REFERENCES portals(id),
+    operator_id     INTEGER NOT NULL REFERENCES operators(id),
+    owner_frame_id  INTEGER NOT NULL REFERENCES frames(id),
+    call_id         TEXT NOT NULL,
+    phone_number    TEXT,
+    direction       TEXT,
+    line_number     TEXT,
+    crm_entity_type TEXT,
+    crm_entity_id   TEXT,
+    started_at      INTEGER NOT NULL,
+    ended_at        INTEGER,
+    end_reason      TEXT,
+    duration_ms     INTEGER NOT NULL DEFAULT 0,
+    muted_ms        INTEGER NOT NULL DEFAULT 0,
+    mute_count      INTEGER NOT NULL DEFAULT 0,
+    longest_mute_ms INTEGER NOT NULL DEFAULT 0,
+    held_ms         INTEGER NOT NULL DEFAULT 0,
+    hold_count      INTEGER NOT NULL DEFAULT 0,
+    gap_ms          INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (portal_id, call_id)
+  );
+  CREATE INDEX calls_by_start ON calls (started_at);
+  CREATE INDEX calls_by_operator_start ON calls (operator_id, started_at);
+  CREATE INDEX calls_open ON calls (ended_at) WHERE ended_at IS NULL;
+
+  CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    event_id    TEXT NOT NULL UNIQUE,
+    frame_id    INTEGER NOT NULL REFERENCES frames(id),
+    call_id     INTEGER REFERENCES calls(id),
+    seq         INTEGER,
+    name        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    payload     TEXT,
+    client_at   INTEGER,
+    at          INTEGER NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_by_call ON events (call_id, at, id);
+  CREATE INDEX events_by_time ON events (at);
+  `,
+];

@@ -1,0 +1,397 @@
+// The durable record: portals, operators, pairings, worker frames and connections, calls and every event.
+// Each event is written once (by its id) in a transaction that also brings its call's figures up to date, so a
+// crash can never leave an event stored without its call being right.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type { NormalizedEvent } from '../../../common/card-events.ts';
+import { summarizeCall, type CallSummary, type SystemEventName, type TimelineEvent } from '../calls/timeline.ts';
+import { DATABASE_FILE, openDatabase } from './database.ts';
+
+export interface OperatorIdentity {
+  memberId: string;
+  domain: string;
+  userId: string;
+  userName: string | null;
+}
+
+export interface FrameRow {
+  id: number;
+  portalId: number;
+  operatorId: number;
+  lastSeq: number;
+  clockOffsetMs: number;
+  currentCallId: number | null;
+}
+
+export interface CallRow {
+  id: number;
+  portalId: number;
+  operatorId: number;
+  ownerFrameId: number;
+  callId: string;
+  phoneNumber: string | null;
+  direction: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  endReason: string | null;
+}
+
+export interface IncomingEvent {
+  eventId: string;
+  seq: number;
+  clientAt: number;
+  /** Client time corrected by the frame's clock offset. */
+  at: number;
+  receivedAt: number;
+  event: NormalizedEvent;
+}
+
+/** A call as it stands after a change, with its figures. */
+export interface CallUpdate {
+  call: CallRow;
+  summary: CallSummary;
+}
+
+export interface IngestResult {
+  duplicate: boolean;
+  /** Calls whose figures changed (the event's own call, and a call it replaced). */
+  changed: CallUpdate[];
+}
+
+export interface PairingRow {
+  id: number;
+  origin: string;
+  domain: string;
+  memberId: string;
+  userId: string;
+  userName: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface StoreCounts {
+  portals: number;
+  operators: number;
+  calls: number;
+  openCalls: number;
+  events: number;
+  firstCallAt: number | null;
+  lastCallAt: number | null;
+}
+
+const EVENT_SOURCE_CARD = 'card';
+
+export class SessionStore {
+  readonly file: string;
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  static openInDir(dataDir: string): SessionStore {
+    return new SessionStore(path.join(dataDir, DATABASE_FILE));
+  }
+
+  constructor(file: string) {
+    this.file = file;
+    this.db = openDatabase(file);
+    const db = this.db;
+    this.stmts = {
+      portalByMember: db.prepare<[string], { id: number; domain: string }>('SELECT id, domain FROM portals WHERE member_id = ?'),
+      insertPortal: db.prepare('INSERT INTO portals (member_id, domain, first_seen_at) VALUES (?, ?, ?)'),
+      updatePortalDomain: db.prepare('UPDATE portals SET domain = ? WHERE id = ?'),
+      operatorByUser: db.prepare<[number, string], { id: number; name: string | null }>(
+        'SELECT id, name FROM operators WHERE portal_id = ? AND user_id = ?',
+      ),
+      insertOperator: db.prepare('INSERT INTO operators (portal_id, user_id, name) VALUES (?, ?, ?)'),
+      updateOperatorName: db.prepare('UPDATE operators SET name = ? WHERE id = ?'),
+      frameBySid: db.prepare<[number, string], FrameRow>(
+        `SELECT id, portal_id AS portalId, operator_id AS operatorId, last_seq AS lastSeq,
+                clock_offset_ms AS clockOffsetMs, current_call_id AS currentCallId
+         FROM frames WHERE portal_id = ? AND app_sid = ?`,
+      ),
+      frameById: db.prepare<[number], FrameRow>(
+        `SELECT id, portal_id AS portalId, operator_id AS operatorId, last_seq AS lastSeq,
+                clock_offset_ms AS clockOffsetMs, current_call_id AS currentCallId
+         FROM frames WHERE id = ?`,
+      ),
+      insertFrame: db.prepare(
+        'INSERT INTO frames (portal_id, operator_id, app_sid, origin, uri, first_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      updateFrameSeen: db.prepare('UPDATE frames SET uri = ?, operator_id = ? WHERE id = ?'),
+      setFrameOffset: db.prepare('UPDATE frames SET clock_offset_ms = ? WHERE id = ?'),
+      setFrameSeq: db.prepare('UPDATE frames SET last_seq = max(last_seq, ?) WHERE id = ?'),
+      setFrameCall: db.prepare('UPDATE frames SET current_call_id = ? WHERE id = ?'),
+      insertConnection: db.prepare('INSERT INTO connections (frame_id, opened_at, clock_offset_ms) VALUES (?, ?, ?)'),
+      closeConnection: db.prepare('UPDATE connections SET closed_at = ?, close_code = ? WHERE id = ? AND closed_at IS NULL'),
+      lastClosedAt: db.prepare<[number], { closedAt: number | null }>(
+        'SELECT max(coalesce(closed_at, opened_at)) AS closedAt FROM connections WHERE frame_id = ?',
+      ),
+      eventExists: db.prepare<[string], { id: number }>('SELECT id FROM events WHERE event_id = ?'),
+      insertEvent: db.prepare(
+        `INSERT INTO events (event_id, frame_id, call_id, seq, name, source, payload, client_at, at, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      callByCallId: db.prepare<[number, string], CallRow>(
+        `SELECT ${CALL_COLUMNS} FROM calls WHERE portal_id = ? AND call_id = ?`,
+      ),
+      callById: db.prepare<[number], CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE id = ?`),
+      openCalls: db.prepare<[], CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE ended_at IS NULL ORDER BY started_at`),
+      insertCall: db.prepare(
+        `INSERT INTO calls (portal_id, operator_id, owner_frame_id, call_id, phone_number, direction, line_number,
+                            crm_entity_type, crm_entity_id, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      setCallOwner: db.prepare('UPDATE calls SET owner_frame_id = ? WHERE id = ?'),
+      updateCallEntity: db.prepare(
+        `UPDATE calls SET phone_number = coalesce(?, phone_number), crm_entity_type = coalesce(?, crm_entity_type),
+                          crm_entity_id = coalesce(?, crm_entity_id) WHERE id = ?`,
+      ),
+      callEvents: db.prepare<[number], { name: string; at: number; payload: string | null }>(
+        'SELECT name, at, payload FROM events WHERE call_id = ? ORDER BY at, id',
+      ),
+      updateCallFigures: db.prepare(
+        `UPDATE calls SET started_at = ?, ended_at = ?, end_reason = ?, duration_ms = ?, muted_ms = ?, mute_count = ?,
+                          longest_mute_ms = ?, held_ms = ?, hold_count = ?, gap_ms = ? WHERE id = ?`,
+      ),
+      pairingByHash: db.prepare<[string], { id: number; origin: string; portalId: number; operatorId: number; revokedAt: number | null }>(
+        `SELECT id, origin, portal_id AS portalId, operator_id AS operatorId, revoked_at AS revokedAt
+         FROM pairings WHERE token_hash = ?`,
+      ),
+      insertPairing: db.prepare(
+        'INSERT INTO pairings (origin, portal_id, operator_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      touchPairing: db.prepare('UPDATE pairings SET last_used_at = ? WHERE id = ?'),
+      revokePairing: db.prepare('UPDATE pairings SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      listPairings: db.prepare<[], PairingRow>(
+        `SELECT p.id, p.origin, po.domain, po.member_id AS memberId, o.user_id AS userId, o.name AS userName,
+                p.created_at AS createdAt, p.last_used_at AS lastUsedAt, p.revoked_at AS revokedAt
+         FROM pairings p JOIN portals po ON po.id = p.portal_id JOIN operators o ON o.id = p.operator_id
+         ORDER BY p.created_at`,
+      ),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ------------------------------------------------------------ identities
+
+  /** Finds or creates the portal and operator a worker speaks for. */
+  resolveOperator(identity: OperatorIdentity, now: number): { portalId: number; operatorId: number } {
+    return this.db
+      .transaction(() => {
+        const portalId = this.portalId(identity.memberId, identity.domain, now);
+        return { portalId, operatorId: this.operatorId(portalId, identity.userId, identity.userName) };
+      })
+      .immediate();
+  }
+
+  /** Finds or creates the row of a worker frame (one Bitrix24 tab or slider). */
+  resolveFrame(
+    ids: { portalId: number; operatorId: number },
+    frame: { appSid: string; origin: string; uri: string | null },
+    now: number,
+  ): { frame: FrameRow; created: boolean } {
+    return this.db
+      .transaction(() => {
+        const existing = this.stmts.frameBySid.get(ids.portalId, frame.appSid);
+        if (existing) {
+          this.stmts.updateFrameSeen.run(frame.uri, ids.operatorId, existing.id);
+          return { frame: { ...existing, operatorId: ids.operatorId }, created: false };
+        }
+        const info = this.stmts.insertFrame.run(ids.portalId, ids.operatorId, frame.appSid, frame.origin, frame.uri, now);
+        return { frame: this.frame(Number(info.lastInsertRowid)), created: true };
+      })
+      .immediate();
+  }
+
+  portalId(memberId: string, domain: string, now: number): number {
+    const row = this.stmts.portalByMember.get(memberId);
+    if (row) {
+      if (row.domain !== domain) this.stmts.updatePortalDomain.run(domain, row.id);
+      return row.id;
+    }
+    return Number(this.stmts.insertPortal.run(memberId, domain, now).lastInsertRowid);
+  }
+
+  operatorId(portalId: number, userId: string, name: string | null): number {
+    const row = this.stmts.operatorByUser.get(portalId, userId);
+    if (row) {
+      if (name !== null && row.name !== name) this.stmts.updateOperatorName.run(name, row.id);
+      return row.id;
+    }
+    return Number(this.stmts.insertOperator.run(portalId, userId, name).lastInsertRowid);
+  }
+
+  frame(id: number): FrameRow {
+    const row = this.stmts.frameById.get(id);
+    if (!row) throw new Error(`no frame ${id}`);
+    return row;
+  }
+
+  setClockOffset(frameId: number, offsetMs: number): void {
+    this.stmts.setFrameOffset.run(Math.round(offsetMs), frameId);
+  }
+
+  openConnection(frameId: number, openedAt: number, clockOffsetMs: number): number {
+    return Number(this.stmts.insertConnection.run(frameId, openedAt, Math.round(clockOffsetMs)).lastInsertRowid);
+  }
+
+  closeConnection(connectionId: number, closedAt: number, code: number): void {
+    this.stmts.closeConnection.run(closedAt, code, connectionId);
+  }
+
+  /** When the frame was last seen connected (for calls left open by a crash). */
+  frameLastSeenAt(frameId: number): number | null {
+    return this.stmts.lastClosedAt.get(frameId)?.closedAt ?? null;
+  }
+
+  // ------------------------------------------------------------ events and calls
+
+  /** Stores one event from a frame, once. Returns whether it was a duplicate and which calls changed. */
+  ingest(frameId: number, incoming: IncomingEvent): IngestResult {
+    return this.db
+      .transaction((): IngestResult => {
+        if (this.stmts.eventExists.get(incoming.eventId)) return { duplicate: true, changed: [] };
+        const frame = this.frame(frameId);
+        const changed: number[] = [];
+        let callRowId = frame.currentCallId;
+        const { event } = incoming;
+
+        if (event.name === 'initialized') {
+          const callId = event.payload.callId || `unidentified:${incoming.eventId}`;
+          const existing = this.stmts.callByCallId.get(frame.portalId, callId);
+          if (frame.currentCallId !== null && frame.currentCallId !== existing?.id) {
+            const previous = this.call(frame.currentCallId);
+            if (previous.endedAt === null) {
+              this.insertSystemEvent(previous.id, previous.ownerFrameId, 'callReplaced', incoming.at, null, incoming.receivedAt);
+              changed.push(previous.id);
+            }
+          }
+          if (existing) {
+            callRowId = existing.id;
+            if (existing.ownerFrameId !== frameId) {
+              // The card was re-created in another tab (a reload): what happened in between is unknown.
+              if (existing.endReason === 'connection_lost') {
+                this.insertSystemEvent(existing.id, frameId, 'ownerBack', incoming.at, { continuous: false }, incoming.receivedAt);
+              }
+              this.stmts.setCallOwner.run(frameId, existing.id);
+            }
+          } else {
+            const p = event.payload;
+            const info = this.stmts.insertCall.run(
+              frame.portalId, frame.operatorId, frameId, callId, p.phoneNumber, p.direction, p.lineNumber,
+              p.crmEntityType, p.crmEntityId, incoming.at,
+            );
+            callRowId = Number(info.lastInsertRowid);
+          }
+          this.stmts.setFrameCall.run(callRowId, frameId);
+        } else if (event.name === 'entityChanged' && event.payload !== null && callRowId !== null) {
+          const p = event.payload;
+          this.stmts.updateCallEntity.run(p.phoneNumber, p.crmEntityType, p.crmEntityId, callRowId);
+        }
+
+        const source = event.name === 'CallCardSetMute' || event.name === 'CallCardSetHold' ? event.payload.source : EVENT_SOURCE_CARD;
+        this.stmts.insertEvent.run(
+          incoming.eventId, frameId, callRowId, incoming.seq, event.name, source,
+          event.payload === null ? null : JSON.stringify(event.payload),
+          Math.round(incoming.clientAt), Math.round(incoming.at), incoming.receivedAt,
+        );
+        this.stmts.setFrameSeq.run(incoming.seq, frameId);
+        // The card is gone once closed; later events on this frame belong to no call until the next one.
+        if (event.name === 'closeButtonClick') this.stmts.setFrameCall.run(null, frameId);
+        if (callRowId !== null) changed.push(callRowId);
+        return { duplicate: false, changed: changed.map((id) => this.refreshCall(id)) };
+      })
+      .immediate();
+  }
+
+  /** Records something the app itself observed about a call (a lost or returning owner). */
+  recordSystemEvent(callRowId: number, name: SystemEventName, at: number, payload: unknown, now: number): CallUpdate {
+    return this.db
+      .transaction((): CallUpdate => {
+        const call = this.call(callRowId);
+        this.insertSystemEvent(callRowId, call.ownerFrameId, name, at, payload, now);
+        return this.refreshCall(callRowId);
+      })
+      .immediate();
+  }
+
+  private insertSystemEvent(callRowId: number, frameId: number, name: SystemEventName, at: number, payload: unknown, now: number): void {
+    this.stmts.insertEvent.run(
+      `system:${randomUUID()}`, frameId, callRowId, null, name, 'system',
+      payload === null ? null : JSON.stringify(payload), null, Math.round(at), now,
+    );
+  }
+
+  call(id: number): CallRow {
+    const row = this.stmts.callById.get(id);
+    if (!row) throw new Error(`no call ${id}`);
+    return row;
+  }
+
+  openCalls(): CallRow[] {
+    return this.stmts.openCalls.all();
+  }
+
+  timeline(callRowId: number): TimelineEvent[] {
+    return this.stmts.callEvents.all(callRowId).map((e) => ({
+      name: e.name,
+      at: e.at,
+      payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown),
+    }));
+  }
+
+  summary(callRowId: number, asOf?: number): CallSummary {
+    return summarizeCall(this.timeline(callRowId), asOf);
+  }
+
+  private refreshCall(callRowId: number): CallUpdate {
+    const s = this.summary(callRowId);
+    this.stmts.updateCallFigures.run(
+      s.startedAt, s.endedAt, s.endReason, s.durationMs, s.mutedMs, s.muteCount, s.longestMuteMs, s.heldMs,
+      s.holdCount, s.gapMs, callRowId,
+    );
+    return { call: this.call(callRowId), summary: s };
+  }
+
+  // ------------------------------------------------------------ pairings
+
+  findPairing(tokenHash: string): { id: number; origin: string; portalId: number; operatorId: number; revokedAt: number | null } | undefined {
+    return this.stmts.pairingByHash.get(tokenHash);
+  }
+
+  insertPairing(origin: string, portalId: number, operatorId: number, tokenHash: string, now: number): number {
+    return Number(this.stmts.insertPairing.run(origin, portalId, operatorId, tokenHash, now).lastInsertRowid);
+  }
+
+  touchPairing(id: number, now: number): void {
+    this.stmts.touchPairing.run(now, id);
+  }
+
+  revokePairing(id: number, now: number): boolean {
+    return this.stmts.revokePairing.run(now, id).changes > 0;
+  }
+
+  listPairings(): PairingRow[] {
+    return this.stmts.listPairings.all();
+  }
+
+  // ------------------------------------------------------------ status
+
+  counts(): StoreCounts {
+    return this.db
+      .prepare<[], StoreCounts>(
+        `SELECT (SELECT count(*) FROM portals) AS portals, (SELECT count(*) FROM operators) AS operators,
+                (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM calls WHERE ended_at IS NULL) AS openCalls,
+                (SELECT count(*) FROM events) AS events,
+                (SELECT min(started_at) FROM calls) AS firstCallAt, (SELECT max(started_at) FROM calls) AS lastCallAt`,
+      )
+      .get() as StoreCounts;
+  }
+}
+
+const CALL_COLUMNS = `id, portal_id AS portalId, operator_id AS operatorId, owner_frame_id AS ownerFrameId, call_id AS callId,
+  phone_number AS phoneNumber, direction, started_at AS startedAt, ended_at AS endedAt, end_reason AS endReason`;

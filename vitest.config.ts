@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'main/**/*.test.ts', 'common/**/*.test.ts'],
+    // The default `forks` pool: a native crash in one file is reported instead of killing the run.
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
