@@ -114,9 +114,10 @@ export class Companion {
   }
 
   async stop(): Promise<void> {
-    this.state.dispose();
+    // Sockets first, so nothing reaches the state or the store once they are being shut down.
     await this.relay?.close(CLOSE_CODES.serverShutdown.code, 'Operator Companion is shutting down');
     this.relay = null;
+    this.state.dispose();
     this.store.close();
   }
 

@@ -63,6 +63,7 @@ export class CallState {
   private readonly pending = new Map<string, PendingCommand>();
   private readonly listeners = new Set<(view: OperatorView) => void>();
   private lastEmitted = '';
+  private disposed = false;
 
   constructor(store: SessionStore, options: CallStateOptions) {
     this.store = store;
@@ -98,14 +99,16 @@ export class CallState {
     if (currentCallId !== null) {
       const call = this.store.call(currentCallId);
       if (call.endReason === 'connection_lost' && call.ownerFrameId === frameId) {
-        this.apply([this.store.recordSystemEvent(call.id, 'ownerBack', this.options.now(), { continuous }, this.options.now())]);
+        // Never before the loss it ends, whatever the clocks say: the pair must stay in order.
+        const at = Math.max(this.options.now(), call.endedAt ?? 0);
+        this.apply([this.store.recordSystemEvent(call.id, 'ownerBack', at, { continuous }, this.options.now())]);
       }
     }
     this.emit();
   }
 
   detach(frameId: number, conn: WorkerConnection): void {
-    if (this.connections.get(frameId) !== conn) return;
+    if (this.disposed || this.connections.get(frameId) !== conn) return;
     this.connections.delete(frameId);
     const lostAt = this.options.now();
     for (const { call } of this.live.values()) {
@@ -193,6 +196,7 @@ export class CallState {
 
   /** Stops timers; the store stays open for whoever owns it. */
   dispose(): void {
+    this.disposed = true;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
     for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, outcome: 'not_connected', message: 'the app is shutting down' });

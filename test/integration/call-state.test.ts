@@ -1,0 +1,229 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OperatorState } from '../../common/protocol.ts';
+import { Companion, type CompanionOptions } from '../../main/core/companion.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
+import { TestWorker } from '../helpers/test-worker.ts';
+
+const ORIGIN = 'https://worker.test';
+const tempDir = useTempDirs();
+const running: Companion[] = [];
+const workers: TestWorker[] = [];
+
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.kill();
+  for (const c of running.splice(0)) await c.stop();
+});
+
+async function startCompanion(overrides: Partial<CompanionOptions> = {}): Promise<Companion> {
+  const companion = await Companion.start({ dataDir: tempDir(), port: 0, allowedOrigins: [ORIGIN], autoApprove: true, ...overrides });
+  running.push(companion);
+  return companion;
+}
+
+function worker(companion: Companion, options: Partial<ConstructorParameters<typeof TestWorker>[0]> = {}): TestWorker {
+  const w = new TestWorker({ port: companion.port, origin: ORIGIN, ...options });
+  workers.push(w);
+  return w;
+}
+
+function recordStates(companion: Companion): OperatorState[] {
+  const states: OperatorState[] = [companion.state.view().state];
+  companion.state.onChange((view) => {
+    if (states[states.length - 1] !== view.state) states.push(view.state);
+  });
+  return states;
+}
+
+const callFigures = (companion: Companion) =>
+  companion.store.db
+    .prepare('SELECT call_id AS callId, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, mute_count AS muteCount, held_ms AS heldMs, gap_ms AS gapMs FROM calls ORDER BY id')
+    .all();
+
+describe('operator state', () => {
+  it('follows a call: not connected → waiting → live → muted → on hold → live → waiting', async () => {
+    const companion = await startCompanion();
+    const states = recordStates(companion);
+    const w = worker(companion);
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1', PHONE_NUMBER: '+4930' });
+    await w.emitAndWait('muteButtonClick', true);
+    await w.emitAndWait('holdButtonClick', true);
+    await w.emitAndWait('holdButtonClick', false);
+    await w.emitAndWait('muteButtonClick', false);
+    await w.emitAndWait('hangupButtonClick', []);
+    expect(states).toEqual(['not_connected', 'waiting', 'live', 'muted', 'on_hold', 'muted', 'live', 'waiting']);
+    await w.disconnect();
+    await expect.poll(() => companion.state.view().state).toBe('not_connected');
+  });
+
+  it('measures intervals by the browser clock, corrected by the offset measured at the handshake', async () => {
+    const companion = await startCompanion();
+    const skew = -3_600_000; // the operator's PC is an hour behind
+    const w = worker(companion, { clockSkewMs: skew });
+    await w.connect();
+    const t = Date.now() + skew;
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' }, t);
+    await w.emitAndWait('muteButtonClick', true, t + 5_000);
+    await w.emitAndWait('muteButtonClick', false, t + 12_000);
+    await w.emitAndWait('hangupButtonClick', [], t + 20_000);
+    expect(callFigures(companion)).toEqual([{ callId: 'c1', endReason: 'hangup', durationMs: 20_000, mutedMs: 7_000, muteCount: 1, heldMs: 0, gapMs: 0 }]);
+    const startedAt = (companion.store.db.prepare('SELECT started_at AS s FROM calls').get() as { s: number }).s;
+    expect(Math.abs(startedAt - (t - skew))).toBeLessThan(1_000);
+  });
+});
+
+describe('commands', () => {
+  it('a mute command is pending until the card confirms, then muted; the card is never echoed twice', async () => {
+    const companion = await startCompanion();
+    const w = worker(companion);
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' });
+    const states = recordStates(companion);
+    const response = await companion.command('toggle', 'hotkey');
+    expect(response).toMatchObject({ ok: true, outcome: 'ok', requested: { muted: true } });
+    await expect.poll(() => companion.state.view().state).toBe('muted');
+    expect(states).toEqual(['live', 'pending', 'muted']);
+    const stored = companion.store.db.prepare("SELECT source, payload FROM events WHERE name = 'CallCardSetMute'").get() as { source: string; payload: string };
+    expect(stored.source).toBe('hotkey');
+    expect(JSON.parse(stored.payload)).toMatchObject({ muted: true });
+    expect((await companion.command('toggle', 'tray')).requested).toEqual({ muted: false });
+    await expect.poll(() => companion.state.view().state).toBe('live');
+  });
+
+  it('says "no call" when there is none', async () => {
+    const companion = await startCompanion();
+    await worker(companion).connect();
+    expect(await companion.command('mute', 'cli')).toMatchObject({ ok: false, outcome: 'no_call' });
+  });
+
+  it('reports a card refusal with the portal\'s error code', async () => {
+    const companion = await startCompanion();
+    const w = worker(companion, {
+      onCommand: (command, self) => self.sendRaw({ type: 'commandResult', id: command.id, outcome: 'card_refused', detail: 'Call card is undefined' }),
+    });
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' });
+    expect(await companion.command('mute', 'hotkey')).toMatchObject({ ok: false, outcome: 'card_refused', message: expect.stringMatching(/Call card is undefined/) });
+    expect(companion.state.view().state).toBe('live');
+  });
+
+  it('times out when the card never answers, and leaves the state as confirmed', async () => {
+    const companion = await startCompanion({ commandTimeoutMs: 200 });
+    const w = worker(companion, { onCommand: () => {} });
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' });
+    expect(await companion.command('hold', 'hotkey')).toMatchObject({ ok: false, outcome: 'timed_out' });
+    expect(companion.state.view().state).toBe('live');
+  });
+
+  it('goes to the tab that owns the card, not to another tab of the same operator', async () => {
+    const companion = await startCompanion();
+    const commandsSeen: string[] = [];
+    const owner = worker(companion, { appSid: 'owner' });
+    const other = worker(companion, { appSid: 'other', onCommand: (c) => commandsSeen.push(`other:${c.command}`) });
+    await owner.connect();
+    await other.connect();
+    await owner.emitAndWait('initialized', { CALL_ID: 'c1' });
+    await other.emitAndWait('entityChanged', []);
+    expect(await companion.command('mute', 'hotkey')).toMatchObject({ ok: true });
+    expect(commandsSeen).toEqual([]);
+    expect(owner.received.filter((m) => m.type === 'command')).toHaveLength(1);
+    // The other tab's events about no card do not disturb the call.
+    expect(companion.state.view()).toMatchObject({ state: 'muted', connectedFrames: 2, call: { callId: 'c1' } });
+  });
+
+  it('fails fast when the owner tab is gone', async () => {
+    const companion = await startCompanion();
+    const w = worker(companion);
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' });
+    await w.kill();
+    await expect.poll(() => companion.state.view().state).toBe('not_connected');
+    expect(await companion.command('mute', 'hotkey')).toMatchObject({ ok: false, outcome: 'not_connected' });
+  });
+});
+
+describe('outages', () => {
+  it('a short reconnect does not split a mute interval', async () => {
+    const companion = await startCompanion({ graceMs: 5_000 });
+    const w = worker(companion);
+    await w.connect();
+    const t = Date.now();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' }, t);
+    await w.emitAndWait('muteButtonClick', true, t + 1_000);
+    await w.kill();
+    await w.connect();
+    await w.emitAndWait('muteButtonClick', false, t + 9_000);
+    await w.emitAndWait('hangupButtonClick', [], t + 10_000);
+    expect(callFigures(companion)).toEqual([{ callId: 'c1', endReason: 'hangup', durationMs: 10_000, mutedMs: 8_000, muteCount: 1, heldMs: 0, gapMs: 0 }]);
+  });
+
+  it('an owner away beyond the grace period ends the call as cut off; coming back with all it saw, it is resumed with no gap', async () => {
+    const companion = await startCompanion({ graceMs: 150 });
+    const w = worker(companion);
+    await w.connect();
+    const t = Date.now();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' }, t);
+    await w.emitAndWait('muteButtonClick', true, t + 100);
+    await w.kill();
+    await expect.poll(() => (callFigures(companion)[0] as { endReason: string }).endReason).toBe('connection_lost');
+    // Clicked while the app could not hear it; replayed after the reconnect.
+    w.emit('muteButtonClick', false, t + 5_000);
+    w.emit('hangupButtonClick', [], t + 8_000);
+    await w.connect();
+    await w.drain();
+    expect(callFigures(companion)).toEqual([{ callId: 'c1', endReason: 'hangup', durationMs: 8_000, mutedMs: 4_900, muteCount: 1, heldMs: 0, gapMs: 0 }]);
+  });
+
+  it('a card re-created in another tab after a long outage records the outage as a gap', async () => {
+    const companion = await startCompanion({ graceMs: 100 });
+    const first = worker(companion, { appSid: 'before-reload' });
+    await first.connect();
+    const t = Date.now();
+    await first.emitAndWait('initialized', { CALL_ID: 'c1' }, t);
+    await first.kill();
+    await expect.poll(() => (callFigures(companion)[0] as { endReason: string }).endReason).toBe('connection_lost');
+    const second = worker(companion, { appSid: 'after-reload', pairingToken: first.pairingToken });
+    await second.connect();
+    await second.emitAndWait('initialized', { CALL_ID: 'c1' });
+    await second.emitAndWait('hangupButtonClick', []);
+    const [call] = callFigures(companion) as Array<{ endReason: string; gapMs: number }>;
+    expect(call?.endReason).toBe('hangup');
+    expect(call?.gapMs).toBeGreaterThan(0);
+  });
+
+  it('an app restart in the middle of a call loses nothing and gives the same figures as without it', async () => {
+    const dataDir = tempDir();
+    const t = Date.now();
+    const script: Array<[string, unknown, number]> = [
+      ['initialized', { CALL_ID: 'c1' }, 0],
+      ['muteButtonClick', true, 2_000],
+      ['muteButtonClick', false, 6_000],
+      ['holdButtonClick', true, 7_000],
+      ['holdButtonClick', false, 9_000],
+      ['hangupButtonClick', [], 12_000],
+    ];
+
+    const reference = await startCompanion();
+    const live = worker(reference);
+    await live.connect();
+    for (const [name, payload, dt] of script) await live.emitAndWait(name, payload, t + dt);
+    const expected = callFigures(reference);
+
+    let companion = await startCompanion({ dataDir, graceMs: 100 });
+    const w = worker(companion);
+    await w.connect();
+    for (const [name, payload, dt] of script.slice(0, 2)) await w.emitAndWait(name, payload, t + dt);
+    await companion.stop();
+    running.splice(running.indexOf(companion), 1);
+    await w.closed();
+    for (const [name, payload, dt] of script.slice(2)) w.emit(name, payload, t + dt);
+
+    companion = await startCompanion({ dataDir, graceMs: 100, port: w.options.port });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // beyond the grace period
+    await w.connect();
+    await w.drain();
+    expect(callFigures(companion)).toEqual(expected);
+    expect(companion.store.counts().events).toBe(script.length + 2); // + ownerLost and ownerBack
+  });
+});

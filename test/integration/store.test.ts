@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import type { NormalizedEvent } from '../../common/card-events.ts';
+import { normalizeEventPayload } from '../../common/card-events.ts';
+import { openDatabase, NewerSchemaError } from '../../main/core/store/database.ts';
+import { MIGRATIONS } from '../../main/core/store/migrations.ts';
+import { SessionStore } from '../../main/core/store/session-store.ts';
+import { callsQuery, eventsQuery, queryParams } from '../../main/core/export/export-log.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
+
+const tempDir = useTempDirs();
+const stores: SessionStore[] = [];
+afterEach(() => stores.splice(0).forEach((s) => s.close()));
+
+function openStore(dir = tempDir()): SessionStore {
+  const store = SessionStore.openInDir(dir);
+  stores.push(store);
+  return store;
+}
+
+function normalized(name: string, payload: unknown): NormalizedEvent {
+  const result = normalizeEventPayload(name, payload);
+  if (!result.ok) throw new Error(result.error);
+  return result.event;
+}
+
+const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
+
+function setup(store: SessionStore, appSid = 'sid-1') {
+  const ids = store.resolveOperator({ memberId: 'm1', domain: 'acme.bitrix24.com', userId: '7', userName: 'Olga' }, T0);
+  return store.resolveFrame(ids, { appSid, origin: 'https://w.test', uri: '/' }, T0).frame;
+}
+
+let seq = 0;
+function ingest(store: SessionStore, frameId: number, name: string, payload: unknown, seconds: number, eventId = `e${++seq}`) {
+  return store.ingest(frameId, { eventId, seq, clientAt: T0 + seconds * 1000, at: T0 + seconds * 1000, receivedAt: T0, event: normalized(name, payload) });
+}
+
+describe('database', () => {
+  it('applies the migrations, sets WAL and FULL sync, and records the version', () => {
+    const store = openStore();
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('refuses a database from a newer version and leaves it untouched', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'sessions.sqlite');
+    const db = openDatabase(file);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => openDatabase(file)).toThrow(NewerSchemaError);
+    expect(() => openDatabase(file)).toThrow(/newer Operator Companion.*schema version 2/);
+    const again = openDatabase(file, { migrations: [...MIGRATIONS, 'SELECT 1'] });
+    expect(again.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
+    again.close();
+  });
+
+  it('migrates step by step in one transaction: a failing migration leaves the old version', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'sessions.sqlite');
+    openDatabase(file).close();
+    expect(() => openDatabase(file, { migrations: [...MIGRATIONS, 'CREATE TABLE extra (x)', 'NOT SQL'] })).toThrow();
+    const db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+});
+
+describe('session store', () => {
+  it('stores each event once and keeps call figures in step', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1', PHONE_NUMBER: '+4930', CALL_DIRECTION: 'incoming' }, 0);
+    ingest(store, frame.id, 'muteButtonClick', true, 10, 'mute-1');
+    expect(ingest(store, frame.id, 'muteButtonClick', true, 10, 'mute-1').duplicate).toBe(true);
+    ingest(store, frame.id, 'muteButtonClick', false, 40);
+    const result = ingest(store, frame.id, 'hangupButtonClick', [], 60);
+    expect(result.changed[0]?.summary).toMatchObject({ mutedMs: 30_000, muteCount: 1, endReason: 'hangup' });
+    const row = store.db.prepare('SELECT * FROM calls').get() as Record<string, unknown>;
+    expect(row).toMatchObject({ call_id: 'c1', phone_number: '+4930', direction: 'incoming', duration_ms: 60_000, muted_ms: 30_000, end_reason: 'hangup' });
+    expect(store.counts().events).toBe(4);
+  });
+
+  it('a repeated initialized for the same CALL_ID is the same call', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 5);
+    expect(store.counts().calls).toBe(1);
+  });
+
+  it('a new call on the same frame ends the previous one as replaced', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c2' }, 30);
+    const rows = store.db.prepare('SELECT call_id, end_reason, ended_at FROM calls ORDER BY id').all();
+    expect(rows).toEqual([
+      { call_id: 'c1', end_reason: 'replaced', ended_at: T0 + 30_000 },
+      { call_id: 'c2', end_reason: null, ended_at: null },
+    ]);
+  });
+
+  it('events after a close belong to no call; entityChanged fills in the CRM binding', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1', PHONE_NUMBER: 'unknown' }, 0);
+    ingest(store, frame.id, 'entityChanged', { PHONE_NUMBER: '+4930', CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 12 }, 1);
+    ingest(store, frame.id, 'closeButtonClick', '', 2);
+    ingest(store, frame.id, 'muteButtonClick', true, 3);
+    expect(store.db.prepare('SELECT phone_number, crm_entity_type, crm_entity_id, end_reason FROM calls').get()).toEqual({
+      phone_number: '+4930', crm_entity_type: 'CONTACT', crm_entity_id: '12', end_reason: 'closed',
+    });
+    expect(store.db.prepare("SELECT call_id FROM events WHERE name = 'muteButtonClick'").get()).toEqual({ call_id: null });
+  });
+
+  it('never stores which keypad key was pressed', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
+    ingest(store, frame.id, 'dialpadButtonClick', '7', 1);
+    expect(store.db.prepare("SELECT payload FROM events WHERE name = 'dialpadButtonClick'").get()).toEqual({ payload: '{"key":"redacted"}' });
+  });
+
+  it('an initialized without CALL_ID (old portals) still makes a call', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', '+4930111', 0, 'legacy-1');
+    expect(store.db.prepare('SELECT call_id, phone_number FROM calls').get()).toEqual({ call_id: 'unidentified:legacy-1', phone_number: '+4930111' });
+  });
+});
+
+describe('session-log queries use their indexes', () => {
+  const plan = (store: SessionStore, sql: { source: string }, params: Record<string, unknown>): string =>
+    (store.db.prepare(`EXPLAIN QUERY PLAN ${sql.source}`).all(params) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+
+  it('calls by time range', () => {
+    const store = openStore();
+    const detail = plan(store, callsQuery(store.db, {}), queryParams({ from: 0, to: 1 }));
+    expect(detail).toMatch(/SEARCH c USING INDEX calls_by_start \(started_at>\? AND started_at<\?\)/);
+  });
+
+  it('calls by operator and time range', () => {
+    const store = openStore();
+    const detail = plan(store, callsQuery(store.db, { operator: '7' }), queryParams({ from: 0, to: 1, operator: '7' }));
+    expect(detail).toMatch(/USING INDEX calls_by_operator_start \(operator_id=\? AND started_at>\? AND started_at<\?\)/);
+  });
+
+  it('events by time range', () => {
+    const store = openStore();
+    const detail = plan(store, eventsQuery(store.db, {}), queryParams({ from: 0, to: 1 }));
+    expect(detail).toMatch(/SEARCH e USING INDEX events_by_time \(at>\? AND at<\?\)/);
+  });
+});
