@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'main/**/*.test.ts', 'common/**/*.test.ts'],
     // The default `forks` pool: a native crash in one file is reported instead of killing the run.
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

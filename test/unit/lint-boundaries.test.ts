@@ -1,0 +1,25 @@
+// The process boundaries of DESIGN.md are enforced by the lint; this proves the lint really catches a crossing.
+import path from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const root = path.join(import.meta.dirname, '..', '..');
+
+async function lint(file: string, code: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: root });
+  const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('process boundaries', () => {
+  it('the core may not import electron; the adapters may', async () => {
+    expect(await lint('main/core/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toHaveLength(1);
+    expect(await lint('main/electron/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toHaveLength(0);
+  });
+  it.each(['common/x.ts', 'renderer/x.ts', 'worker/x.ts'])('%s may not import Node built-ins', async (file) => {
+    expect(await lint(file, "import fs from 'node:fs';\nimport os from 'os';\nexport const a = [fs, os];\n")).toHaveLength(2);
+  });
+  it('common/ may not reach into a side', async () => {
+    expect(await lint('common/x.ts', "import { x } from '../main/core/y.ts';\nexport const a = x;\n")).toHaveLength(1);
+  });
+});
