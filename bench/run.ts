@@ -1,0 +1,188 @@
+// `npm run bench`: how the event path compares with the bare parts it is made of, measured in the same run so
+// that a noisy machine affects both sides alike. Prints ratios; asserts nothing (these are not tests).
+//
+// 1. Ack latency: one event at a time, from a `ws` client through relay + validation + state + SQLite commit
+//    (synchronous=FULL) to the ack, against a bare `ws` echo server on the same machine.
+// 2. Sustained ingest: 50 concurrent workers, each keeping a window of events in flight, against a plain
+//    better-sqlite3 loop inserting the same number of rows, one committed transaction each, same pragmas.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import WebSocket, { WebSocketServer } from 'ws';
+import { Companion } from '../main/core/companion.ts';
+import { openDatabase } from '../main/core/store/database.ts';
+
+const ORIGIN = 'https://bench.test';
+const LATENCY_EVENTS = 2_000;
+const WARMUP = 200;
+const CLIENTS = 50;
+const EVENTS_PER_CLIENT = 200;
+const WINDOW = 10;
+const EVENTS_PER_CALL = 20;
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'opcomp-bench-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function open(port: number): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { origin: ORIGIN });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+function nextMessage(ws: WebSocket, type?: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const onMessage = (data: WebSocket.RawData): void => {
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      if (type !== undefined && message.type !== type) return;
+      ws.off('message', onMessage);
+      resolve(message);
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+/** Connects as a worker frame and finishes the handshake. */
+async function worker(port: number, appSid: string, token?: string): Promise<{ ws: WebSocket; token: string }> {
+  const ws = await open(port);
+  const identified = nextMessage(ws, 'identified');
+  ws.send(JSON.stringify({
+    type: 'identify', protocolVersions: [1], client: { kind: 'test', version: 'bench' },
+    portal: { domain: 'bench.bitrix24.com', memberId: 'bench' }, user: { id: '1' }, frame: { appSid },
+    ...(token ? { pairingToken: token } : {}), lastAckedSeq: 0, clientTime: Date.now(),
+  }));
+  const message = await identified;
+  return { ws, token: (message.pairingToken as string | undefined) ?? (token as string) };
+}
+
+function eventFrame(seq: number, name: string, payload: unknown): string {
+  return JSON.stringify({ type: 'event', id: randomUUID(), seq, at: Date.now(), name, payload });
+}
+
+async function measureLatency(ws: WebSocket, frames: (i: number) => string, count: number, expectType?: string): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const reply = nextMessage(ws);
+    const start = process.hrtime.bigint();
+    ws.send(frames(i));
+    const message = await reply;
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    // A refused event (rate limit, validation) would be answered fast and measure nothing.
+    if (expectType !== undefined && message.type !== expectType) throw new Error(`expected ${expectType}, got ${JSON.stringify(message)}`);
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+async function echoLatency(): Promise<number[]> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.on('connection', (socket) => socket.on('message', (data) => socket.send(String(data))));
+  const ws = await open((server.address() as { port: number }).port);
+  const frames = (i: number): string => eventFrame(i + 1, 'muteButtonClick', i % 2 === 0);
+  await measureLatency(ws, frames, WARMUP);
+  const samples = await measureLatency(ws, frames, LATENCY_EVENTS);
+  ws.close();
+  await new Promise((resolve) => server.close(resolve));
+  return samples;
+}
+
+async function companionLatency(): Promise<number[]> {
+  const companion = await Companion.start({
+    dataDir: tempDir(), port: 0, allowedOrigins: [ORIGIN], autoApprove: true, rate: { burst: 100_000, perSecond: 100_000 },
+  });
+  const { ws } = await worker(companion.port, 'latency');
+  let seq = 0;
+  // A call of ordinary size: the timeline is recomputed from the call's events on each one.
+  const frames = (): string => eventFrame(++seq, 'muteButtonClick', seq % 2 === 0);
+  const samples: number[] = [];
+  for (let call = 0; call < (WARMUP + LATENCY_EVENTS) / EVENTS_PER_CALL; call += 1) {
+    await measureLatency(ws, () => eventFrame(++seq, 'initialized', { CALL_ID: `bench-call-${call}` }), 1, 'ack');
+    samples.push(...(await measureLatency(ws, frames, EVENTS_PER_CALL - 1, 'ack')));
+  }
+  samples.splice(0, WARMUP);
+  samples.sort((a, b) => a - b);
+  ws.close();
+  await companion.stop();
+  return samples;
+}
+
+async function companionIngest(): Promise<number> {
+  const companion = await Companion.start({
+    dataDir: tempDir(), port: 0, allowedOrigins: [ORIGIN], autoApprove: true, rate: { burst: 10_000, perSecond: 10_000 },
+  });
+  const first = await worker(companion.port, 'tab-0');
+  const clients = [first.ws];
+  for (let i = 1; i < CLIENTS; i += 1) clients.push((await worker(companion.port, `tab-${i}`, first.token)).ws);
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    clients.map(
+      (ws, index) =>
+        new Promise<void>((resolve) => {
+          let sent = 0;
+          let acked = 0;
+          const send = (): void => {
+            sent += 1;
+            ws.send(sent === 1 ? eventFrame(1, 'initialized', { CALL_ID: `call-${index}` }) : eventFrame(sent, 'muteButtonClick', sent % 2 === 0));
+          };
+          ws.on('message', (data) => {
+            const type = (JSON.parse(String(data)) as { type: string }).type;
+            if (type === 'error') throw new Error(`an event was refused: ${String(data)}`);
+            if (type !== 'ack') return;
+            acked += 1;
+            if (acked === EVENTS_PER_CLIENT) resolve();
+            else if (sent < EVENTS_PER_CLIENT) send();
+          });
+          for (let i = 0; i < WINDOW; i += 1) send();
+        }),
+    ),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  for (const ws of clients) ws.close();
+  await companion.stop();
+  return (CLIENTS * EVENTS_PER_CLIENT) / seconds;
+}
+
+function plainInsertLoop(): number {
+  const db = openDatabase(path.join(tempDir(), 'plain.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
+  const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
+  const insertOne = db.transaction((i: number) => insert.run(randomUUID(), 'muteButtonClick', JSON.stringify({ muted: i % 2 === 0 }), Date.now()));
+  const total = CLIENTS * EVENTS_PER_CLIENT;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < total; i += 1) insertOne.immediate(i);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  db.close();
+  return total / seconds;
+}
+
+const fmt = (n: number, digits = 3): string => n.toFixed(digits);
+
+try {
+  console.log(`Operator Companion benchmarks (Node ${process.versions.node}, ${os.cpus().length} cores)\n`);
+
+  const echo = await echoLatency();
+  const ours = await companionLatency();
+  const [e50, e99, o50, o99] = [percentile(echo, 50), percentile(echo, 99), percentile(ours, 50), percentile(ours, 99)];
+  console.log(`ack latency, ${LATENCY_EVENTS} events one at a time (ms)`);
+  console.log(`  bare ws echo                     p50 ${fmt(e50)}  p99 ${fmt(e99)}`);
+  console.log(`  relay + state + store (FULL)     p50 ${fmt(o50)}  p99 ${fmt(o99)}`);
+  console.log(`  ratio                            p50 ${fmt(o50 / e50, 1)}x  p99 ${fmt(o99 / e99, 1)}x\n`);
+
+  const plain = plainInsertLoop();
+  const ingest = await companionIngest();
+  console.log(`sustained ingest, ${CLIENTS} clients x ${EVENTS_PER_CLIENT} events, window ${WINDOW} (events/s)`);
+  console.log(`  plain better-sqlite3 insert loop ${fmt(plain, 0)}`);
+  console.log(`  relay + state + store            ${fmt(ingest, 0)}`);
+  console.log(`  ratio                            ${fmt(ingest / plain, 2)}x of the plain loop`);
+} finally {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}
