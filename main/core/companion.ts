@@ -5,6 +5,7 @@ import { CARD_COMMAND_NAMES } from '../../common/bitrix24.ts';
 import { CLOSE_CODES, DEFAULT_PORT, MAX_FRAME_BYTES, PORT_FALLBACK_COUNT } from '../../common/protocol.ts';
 import type { CommandSource } from '../../common/card-events.ts';
 import { CallState, type CardAction, type CommandResponse, type OperatorView } from './calls/call-state.ts';
+import { IngestQueue } from './ingest-queue.ts';
 import { PairingService, type ApprovePairing, type PairingRequest } from './pairing.ts';
 import { startRelayServer, type RelayServer } from './relay/relay-server.ts';
 import { normalizeOrigin } from './relay/upgrade-policy.ts';
@@ -48,6 +49,7 @@ export class Companion {
   readonly store: SessionStore;
   readonly state: CallState;
   readonly pairing: PairingService;
+  private readonly ingest: IngestQueue;
   private relay: RelayServer | null = null;
   private readonly connections = new Set<WorkerConnection>();
   private readonly options: CompanionOptions;
@@ -89,6 +91,7 @@ export class Companion {
       now: this.now,
       approve: (request) => this.approve(request, approve),
     });
+    this.ingest = new IngestQueue(this.store, (changed) => this.state.apply(changed));
     this.state.restore();
   }
 
@@ -117,6 +120,7 @@ export class Companion {
     // Sockets first, so nothing reaches the state or the store once they are being shut down.
     await this.relay?.close(CLOSE_CODES.serverShutdown.code, 'Operator Companion is shutting down');
     this.relay = null;
+    this.ingest.flush();
     this.state.dispose();
     this.store.close();
   }
@@ -161,30 +165,25 @@ export class Companion {
   private hooks(): ConnectionHooks {
     return {
       identify: (conn, message, receivedAt) => this.identify(conn, message, receivedAt),
-      event: (conn, message, receivedAt) => {
-        const frameId = conn.frameId as number;
+      event: async (conn, message, receivedAt) => {
         const normalized = normalizeEventPayload(message.name, message.payload);
         if (!normalized.ok) return { ok: false, code: 'invalid_event', message: normalized.error, permanent: true };
-        try {
-          const frame = this.store.frame(frameId);
-          const result = this.store.ingest(frameId, {
-            eventId: message.id,
-            seq: message.seq,
-            clientAt: message.at,
-            at: message.at + frame.clockOffsetMs,
-            receivedAt,
-            event: normalized.event,
-          });
-          this.state.apply(result.changed);
-          return { ok: true, duplicate: result.duplicate };
-        } catch (error) {
-          // Not acknowledged: the worker keeps the event and sends it again later.
-          this.log({ event: 'storeFailed', message: error instanceof Error ? error.message : String(error) });
-          return { ok: false, code: 'store_failed', message: 'the app could not store the event; it will be retried', permanent: false };
-        }
+        const outcome = await this.ingest.enqueue(conn.frameId as number, {
+          eventId: message.id,
+          seq: message.seq,
+          clientAt: message.at,
+          at: message.at + conn.clockOffsetMs,
+          receivedAt,
+          event: normalized.event,
+        });
+        if (outcome.ok) return { ok: true, duplicate: outcome.duplicate };
+        // Not acknowledged: the worker keeps the event and sends it again later.
+        this.log({ event: 'storeFailed', message: outcome.error.message });
+        return { ok: false, code: 'store_failed', message: 'the app could not store the event; it will be retried', permanent: false };
       },
       commandResult: (conn, message) => {
-        if (conn.frameId !== null) this.state.commandResult(conn.frameId, message);
+        const frameId = conn.frameId;
+        if (frameId !== null) this.ingest.afterPending(() => this.state.commandResult(frameId, message));
       },
       report: (conn, message) => this.log({ event: 'workerReport', frameId: conn.frameId, ...message }),
       closed: (conn, code) => {
@@ -230,6 +229,7 @@ export class Companion {
     }
     conn.frameId = frame.id;
     conn.pairingId = verdict.pairingId;
+    conn.clockOffsetMs = offset;
     conn.connectionId = this.store.openConnection(frame.id, receivedAt, offset);
     // The frame still holds everything since it was last here unless it dropped events or the app lost some.
     const continuous = !created && message.lastAckedSeq <= frame.lastSeq && (message.droppedEvents ?? 0) === 0;

@@ -85,6 +85,26 @@ describe('session store', () => {
     expect(store.counts().events).toBe(4);
   });
 
+  it('stores a batch in one transaction; an item that fails is rolled back alone', () => {
+    const store = openStore();
+    const frame = setup(store);
+    const item = (eventId: string, name: string, payload: unknown, seconds: number, frameId = frame.id) => ({
+      frameId,
+      incoming: { eventId, seq: seconds + 1, clientAt: T0 + seconds * 1000, at: T0 + seconds * 1000, receivedAt: T0, event: normalized(name, payload) },
+    });
+    const { results, changed } = store.ingestBatch([
+      item('b1', 'initialized', { CALL_ID: 'c1' }, 0),
+      item('b2', 'muteButtonClick', true, 10),
+      item('b3', 'muteButtonClick', false, 20, 9999), // no such frame
+      item('b2', 'muteButtonClick', true, 10),
+      item('b4', 'hangupButtonClick', [], 30),
+    ]);
+    expect(results.map((r) => ('error' in r ? r.error.message : r.duplicate))).toEqual([false, false, 'no frame 9999', true, false]);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.summary).toMatchObject({ mutedMs: 20_000, endReason: 'hangup' });
+    expect(store.db.prepare('SELECT event_id FROM events ORDER BY id').pluck().all()).toEqual(['b1', 'b2', 'b4']);
+  });
+
   it('a repeated initialized for the same CALL_ID is the same call', () => {
     const store = openStore();
     const frame = setup(store);

@@ -43,7 +43,8 @@ export type EventOutcome =
 export interface ConnectionHooks {
   /** May take long (a pairing prompt); `conn.notifyPairingPending` tells the worker meanwhile. */
   identify(conn: WorkerConnection, message: IdentifyMessage, receivedAt: number): Promise<IdentifyOutcome>;
-  event(conn: WorkerConnection, message: EventMessage, receivedAt: number): EventOutcome;
+  /** Resolves once the event is durably stored (or refused); only then is it acknowledged. */
+  event(conn: WorkerConnection, message: EventMessage, receivedAt: number): EventOutcome | Promise<EventOutcome>;
   commandResult(conn: WorkerConnection, message: CommandResultMessage): void;
   report(conn: WorkerConnection, message: Extract<WorkerMessage, { type: 'report' }>): void;
   closed(conn: WorkerConnection, code: number): void;
@@ -70,6 +71,8 @@ export class WorkerConnection {
   frameId: number | null = null;
   pairingId: number | null = null;
   connectionId: number | null = null;
+  /** App clock minus the browser's, measured at the handshake. */
+  clockOffsetMs = 0;
 
   private phase: Phase = 'awaiting-identify';
   private readonly socket: WebSocket;
@@ -201,9 +204,13 @@ export class WorkerConnection {
     }
     switch (message.type) {
       case 'event': {
+        const reply = (outcome: EventOutcome): void => {
+          if (outcome.ok) this.send({ type: 'ack', id: message.id, seq: message.seq, duplicate: outcome.duplicate });
+          else this.error(outcome.code, outcome.message, outcome.permanent, message.id);
+        };
         const outcome = this.hooks.event(this, message, this.options.now());
-        if (outcome.ok) this.send({ type: 'ack', id: message.id, seq: message.seq, duplicate: outcome.duplicate });
-        else this.error(outcome.code, outcome.message, outcome.permanent, message.id);
+        if ('then' in outcome) void outcome.then(reply);
+        else reply(outcome);
         return;
       }
       case 'commandResult':

@@ -59,6 +59,14 @@ export interface IngestResult {
   changed: CallUpdate[];
 }
 
+export type BatchItemResult = { duplicate: boolean } | { error: Error };
+
+export interface BatchResult {
+  /** One per item, in order. */
+  results: BatchItemResult[];
+  changed: CallUpdate[];
+}
+
 export interface PairingRow {
   id: number;
   origin: string;
@@ -87,6 +95,7 @@ export class SessionStore {
   readonly file: string;
   readonly db: Database.Database;
   private readonly stmts;
+  private readonly ingestOne: (frameId: number, incoming: IncomingEvent, dirty: Set<number>) => boolean;
 
   static openInDir(dataDir: string): SessionStore {
     return new SessionStore(path.join(dataDir, DATABASE_FILE));
@@ -96,6 +105,7 @@ export class SessionStore {
     this.file = file;
     this.db = openDatabase(file);
     const db = this.db;
+    this.ingestOne = db.transaction((frameId: number, incoming: IncomingEvent, dirty: Set<number>) => this.ingestOneBody(frameId, incoming, dirty));
     this.stmts = {
       portalByMember: db.prepare<[string], { id: number; domain: string }>('SELECT id, domain FROM portals WHERE member_id = ?'),
       insertPortal: db.prepare('INSERT INTO portals (member_id, domain, first_seen_at) VALUES (?, ?, ?)'),
@@ -252,60 +262,89 @@ export class SessionStore {
 
   /** Stores one event from a frame, once. Returns whether it was a duplicate and which calls changed. */
   ingest(frameId: number, incoming: IncomingEvent): IngestResult {
+    const { results, changed } = this.ingestBatch([{ frameId, incoming }]);
+    const [result] = results;
+    if (result && 'error' in result) throw result.error;
+    return { duplicate: result?.duplicate ?? false, changed };
+  }
+
+  /**
+   * Stores several events in one transaction: one commit (one fsync) for all of them, so many tabs sending at
+   * once cost little more than one. Each event is its own savepoint: one that fails is rolled back alone and
+   * reported in its slot. Each changed call's figures are recomputed once, at the end.
+   */
+  ingestBatch(items: ReadonlyArray<{ frameId: number; incoming: IncomingEvent }>): BatchResult {
     return this.db
-      .transaction((): IngestResult => {
-        if (this.stmts.eventExists.get(incoming.eventId)) return { duplicate: true, changed: [] };
-        const frame = this.frame(frameId);
-        const changed: number[] = [];
-        let callRowId = frame.currentCallId;
-        const { event } = incoming;
-
-        if (event.name === 'initialized') {
-          const callId = event.payload.callId || `unidentified:${incoming.eventId}`;
-          const existing = this.stmts.callByCallId.get(frame.portalId, callId);
-          if (frame.currentCallId !== null && frame.currentCallId !== existing?.id) {
-            const previous = this.call(frame.currentCallId);
-            if (previous.endedAt === null) {
-              this.insertSystemEvent(previous.id, previous.ownerFrameId, 'callReplaced', incoming.at, null, incoming.receivedAt);
-              changed.push(previous.id);
-            }
+      .transaction((): BatchResult => {
+        const dirty = new Set<number>();
+        const results = items.map(({ frameId, incoming }): BatchItemResult => {
+          try {
+            return { duplicate: this.ingestOne(frameId, incoming, dirty) };
+          } catch (error) {
+            return { error: error instanceof Error ? error : new Error(String(error)) };
           }
-          if (existing) {
-            callRowId = existing.id;
-            if (existing.ownerFrameId !== frameId) {
-              // The card was re-created in another tab (a reload): what happened in between is unknown.
-              if (existing.endReason === 'connection_lost') {
-                this.insertSystemEvent(existing.id, frameId, 'ownerBack', incoming.at, { continuous: false }, incoming.receivedAt);
-              }
-              this.stmts.setCallOwner.run(frameId, existing.id);
-            }
-          } else {
-            const p = event.payload;
-            const info = this.stmts.insertCall.run(
-              frame.portalId, frame.operatorId, frameId, callId, p.phoneNumber, p.direction, p.lineNumber,
-              p.crmEntityType, p.crmEntityId, incoming.at,
-            );
-            callRowId = Number(info.lastInsertRowid);
-          }
-          this.stmts.setFrameCall.run(callRowId, frameId);
-        } else if (event.name === 'entityChanged' && event.payload !== null && callRowId !== null) {
-          const p = event.payload;
-          this.stmts.updateCallEntity.run(p.phoneNumber, p.crmEntityType, p.crmEntityId, callRowId);
-        }
-
-        const source = event.name === 'CallCardSetMute' || event.name === 'CallCardSetHold' ? event.payload.source : EVENT_SOURCE_CARD;
-        this.stmts.insertEvent.run(
-          incoming.eventId, frameId, callRowId, incoming.seq, event.name, source,
-          event.payload === null ? null : JSON.stringify(event.payload),
-          Math.round(incoming.clientAt), Math.round(incoming.at), incoming.receivedAt,
-        );
-        this.stmts.setFrameSeq.run(incoming.seq, frameId);
-        // The card is gone once closed; later events on this frame belong to no call until the next one.
-        if (event.name === 'closeButtonClick') this.stmts.setFrameCall.run(null, frameId);
-        if (callRowId !== null) changed.push(callRowId);
-        return { duplicate: false, changed: changed.map((id) => this.refreshCall(id)) };
+        });
+        return { results, changed: [...dirty].map((id) => this.refreshCall(id)) };
       })
       .immediate();
+  }
+
+  /** Returns true for a duplicate. Adds the calls it changed to `dirty`. Run as `ingestOne` (a savepoint). */
+  private ingestOneBody(frameId: number, incoming: IncomingEvent, dirty: Set<number>): boolean {
+    if (this.stmts.eventExists.get(incoming.eventId)) return true;
+    const frame = this.frame(frameId);
+    let callRowId = frame.currentCallId;
+    const { event } = incoming;
+    // A call changed earlier in this batch is brought up to date before its state is read.
+    const current = (id: number): CallRow => {
+      if (dirty.delete(id)) this.refreshCall(id);
+      return this.call(id);
+    };
+
+    if (event.name === 'initialized') {
+      const callId = event.payload.callId || `unidentified:${incoming.eventId}`;
+      const existing = this.stmts.callByCallId.get(frame.portalId, callId);
+      if (frame.currentCallId !== null && frame.currentCallId !== existing?.id) {
+        const previous = current(frame.currentCallId);
+        if (previous.endedAt === null) {
+          this.insertSystemEvent(previous.id, previous.ownerFrameId, 'callReplaced', incoming.at, null, incoming.receivedAt);
+          dirty.add(previous.id);
+        }
+      }
+      if (existing) {
+        callRowId = existing.id;
+        if (existing.ownerFrameId !== frameId) {
+          // The card was re-created in another tab (a reload): what happened in between is unknown.
+          if (current(existing.id).endReason === 'connection_lost') {
+            this.insertSystemEvent(existing.id, frameId, 'ownerBack', incoming.at, { continuous: false }, incoming.receivedAt);
+          }
+          this.stmts.setCallOwner.run(frameId, existing.id);
+        }
+      } else {
+        const p = event.payload;
+        const info = this.stmts.insertCall.run(
+          frame.portalId, frame.operatorId, frameId, callId, p.phoneNumber, p.direction, p.lineNumber,
+          p.crmEntityType, p.crmEntityId, incoming.at,
+        );
+        callRowId = Number(info.lastInsertRowid);
+      }
+      this.stmts.setFrameCall.run(callRowId, frameId);
+    } else if (event.name === 'entityChanged' && event.payload !== null && callRowId !== null) {
+      const p = event.payload;
+      this.stmts.updateCallEntity.run(p.phoneNumber, p.crmEntityType, p.crmEntityId, callRowId);
+    }
+
+    const source = event.name === 'CallCardSetMute' || event.name === 'CallCardSetHold' ? event.payload.source : EVENT_SOURCE_CARD;
+    this.stmts.insertEvent.run(
+      incoming.eventId, frameId, callRowId, incoming.seq, event.name, source,
+      event.payload === null ? null : JSON.stringify(event.payload),
+      Math.round(incoming.clientAt), Math.round(incoming.at), incoming.receivedAt,
+    );
+    this.stmts.setFrameSeq.run(incoming.seq, frameId);
+    // The card is gone once closed; later events on this frame belong to no call until the next one.
+    if (event.name === 'closeButtonClick') this.stmts.setFrameCall.run(null, frameId);
+    if (callRowId !== null) dirty.add(callRowId);
+    return false;
   }
 
   /** Records something the app itself observed about a call (a lost or returning owner). */

@@ -1,0 +1,69 @@
+// Group commit: events that arrive in the same turn of the event loop, from any number of tabs, are stored in
+// one transaction and acknowledged together after its commit. With one tab sending one event at a time this
+// adds a single `setImmediate` hop; with many tabs at once it saves an fsync per event.
+import type { CallUpdate, IncomingEvent, SessionStore } from './store/session-store.ts';
+
+export type IngestOutcome = { ok: true; duplicate: boolean } | { ok: false; error: Error };
+
+interface Pending {
+  frameId: number;
+  incoming: IncomingEvent;
+  resolve(outcome: IngestOutcome): void;
+}
+
+/** Most events stored in one transaction; a burst beyond it takes several. */
+const MAX_BATCH = 500;
+
+export class IngestQueue {
+  private readonly store: SessionStore;
+  private readonly onStored: (changed: readonly CallUpdate[]) => void;
+  private queue: Pending[] = [];
+  private afterFlush: Array<() => void> = [];
+  private scheduled = false;
+
+  constructor(store: SessionStore, onStored: (changed: readonly CallUpdate[]) => void) {
+    this.store = store;
+    this.onStored = onStored;
+  }
+
+  enqueue(frameId: number, incoming: IncomingEvent): Promise<IngestOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ frameId, incoming, resolve });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` once everything queued so far is stored. A worker sends the event of an applied command before
+   * the command's result; handling the result after the event keeps "done" from racing ahead of the state.
+   */
+  afterPending(fn: () => void): void {
+    if (this.queue.length === 0) fn();
+    else this.afterFlush.push(fn);
+  }
+
+  /** Stores everything queued now (also used before shutdown). */
+  flush(): void {
+    this.scheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      let outcomes: IngestOutcome[];
+      let changed: readonly CallUpdate[] = [];
+      try {
+        const result = this.store.ingestBatch(batch);
+        outcomes = result.results.map((r) => ('error' in r ? { ok: false, error: r.error } : { ok: true, duplicate: r.duplicate }));
+        changed = result.changed;
+      } catch (error) {
+        // The commit itself failed (disk full, I/O error): nothing of the batch is stored, nothing is acked.
+        const failure = error instanceof Error ? error : new Error(String(error));
+        outcomes = batch.map(() => ({ ok: false, error: failure }));
+      }
+      if (changed.length > 0) this.onStored(changed);
+      batch.forEach((item, i) => item.resolve(outcomes[i] as IngestOutcome));
+    }
+    for (const fn of this.afterFlush.splice(0)) fn();
+  }
+}
