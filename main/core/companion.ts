@@ -84,6 +84,7 @@ export class Companion {
       graceMs: options.graceMs ?? 60_000,
       commandTimeoutMs: options.commandTimeoutMs ?? 4_000,
       now: this.now,
+      onError: (error) => this.log({ event: 'storeFailed', message: error instanceof Error ? error.message : String(error) }),
     });
     const approve = options.approvePairing;
     this.pairing = new PairingService(this.store, {

@@ -44,6 +44,7 @@ export interface CallStateOptions {
   graceMs: number;
   commandTimeoutMs: number;
   now: () => number;
+  onError?: (error: unknown) => void;
 }
 
 interface PendingCommand {
@@ -268,8 +269,14 @@ export class CallState {
     const timer = setTimeout(() => {
       this.graceTimers.delete(callRowId);
       const update = this.live.get(callRowId);
-      if (!update || this.connections.has(update.call.ownerFrameId)) return;
-      this.apply([this.store.recordSystemEvent(callRowId, 'ownerLost', lostAt, null, this.options.now())]);
+      if (this.disposed || !update || this.connections.has(update.call.ownerFrameId)) return;
+      try {
+        this.apply([this.store.recordSystemEvent(callRowId, 'ownerLost', lostAt, null, this.options.now())]);
+      } catch (error) {
+        // The store is failing (disk full?): try again later rather than lose the record or crash the app.
+        this.options.onError?.(error);
+        this.startGrace(callRowId, lostAt);
+      }
     }, this.options.graceMs);
     timer.unref();
     this.graceTimers.set(callRowId, timer);
