@@ -4,68 +4,25 @@
 import { z } from 'zod';
 import { CARD_COMMAND_NAMES } from './bitrix24.ts';
 import { COMMAND_SOURCES, describeZodError } from './card-events.ts';
+import { ERROR_CODES, SERVER_NAME, type ErrorCode } from './protocol-constants.ts';
 
-export const PROTOCOL_VERSION = 1;
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
-export const SERVER_NAME = 'operator-companion';
-
-/** The relay listens on the first free port of this range; the worker scans it when no `?port=` is given. */
-export const DEFAULT_PORT = 17345;
-export const PORT_FALLBACK_COUNT = 5;
-
-/** Largest text frame the relay accepts; a comment of 10 000 characters with escapes fits easily. */
-export const MAX_FRAME_BYTES = 64 * 1024;
-
-/**
- * Close codes and what a client should do after each. `never` means: do not reconnect until something changes
- * (the page is reloaded, the app is updated, the operator pairs again).
- */
-export const CLOSE_CODES = {
-  normal: { code: 1000, retry: 'backoff' },
-  serverShutdown: { code: 1001, retry: 'backoff' },
-  frameTooLarge: { code: 1009, retry: 'backoff' },
-  protocolError: { code: 4000, retry: 'backoff' },
-  versionUnsupported: { code: 4001, retry: 'never' },
-  handshakeTimeout: { code: 4002, retry: 'backoff' },
-  pairingRevoked: { code: 4003, retry: 'never' },
-  pairingRejected: { code: 4004, retry: 'never' },
-  replaced: { code: 4005, retry: 'never' },
-  rateLimited: { code: 4006, retry: 'backoff' },
-  deadPeer: { code: 4007, retry: 'backoff' },
-  storeUnavailable: { code: 4008, retry: 'backoff' },
-} as const satisfies Record<string, { code: number; retry: 'backoff' | 'never' }>;
-export type CloseReason = keyof typeof CLOSE_CODES;
-
-export function closeReasonOf(code: number): CloseReason | undefined {
-  return (Object.keys(CLOSE_CODES) as CloseReason[]).find((k) => CLOSE_CODES[k].code === code);
-}
-
-/** Error codes carried by `error` messages. */
-export const ERROR_CODES = [
-  'invalid_json',
-  'invalid_message',
-  'invalid_event',
-  'unexpected_message',
-  'rate_limited',
-  'store_failed',
-  'unknown_command',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-/** Outcomes of a command the app sent to the card. */
-export const COMMAND_OUTCOMES = [
-  'ok',
-  'no_call',
-  'not_connected',
-  'card_refused',
-  'no_answer',
-  'timed_out',
-] as const;
-export type CommandOutcome = (typeof COMMAND_OUTCOMES)[number];
-
-/** The operator's state as the tray shows it. */
-export const OPERATOR_STATES = ['not_connected', 'waiting', 'live', 'muted', 'on_hold', 'pending'] as const;
-export type OperatorState = (typeof OPERATOR_STATES)[number];
+export {
+  CLOSE_CODES,
+  COMMAND_OUTCOMES,
+  DEFAULT_PORT,
+  ERROR_CODES,
+  MAX_FRAME_BYTES,
+  OPERATOR_STATES,
+  PORT_FALLBACK_COUNT,
+  PROTOCOL_VERSION,
+  SERVER_NAME,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  closeReasonOf,
+  type CloseReason,
+  type CommandOutcome,
+  type ErrorCode,
+  type OperatorState,
+} from './protocol-constants.ts';
 
 const shortText = z.string().min(1).max(200);
 const messageId = z.string().min(1).max(64);

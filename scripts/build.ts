@@ -1,24 +1,63 @@
-// Builds out/: the headless CLI and the Electron main process (Node, ESM). Native and runtime packages stay
-// external: better-sqlite3 must find its own prebuilt binary next to its package.
-import { chmodSync, rmSync } from 'node:fs';
+// Builds out/: the headless CLI and the Electron main process (Node, ESM), and the Bitrix24 worker pages
+// (browser, each one self-contained HTML file with its script inlined: one request per page load).
+// Native and runtime packages stay external on the Node side: better-sqlite3 must find its own prebuilt binary.
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = path.join(import.meta.dirname, '..');
 const out = path.join(root, 'out');
-rmSync(path.join(out, 'main'), { recursive: true, force: true });
 
-await build({
-  absWorkingDir: root,
-  entryPoints: { cli: 'main/cli/index.ts', index: 'main/electron/index.ts' },
-  outdir: 'out/main',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
-// The CLI is the package's `bin`: executable, with a shebang that finds Node on PATH.
-chmodSync(path.join(out, 'main', 'cli.js'), 0o755);
+async function buildMain(): Promise<void> {
+  rmSync(path.join(out, 'main'), { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints: { cli: 'main/cli/index.ts', index: 'main/electron/index.ts' },
+    outdir: 'out/main',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  // The CLI is the package's `bin`: executable, with the shebang of its source.
+  chmodSync(path.join(out, 'main', 'cli.js'), 0o755);
+}
+
+async function buildWorker(): Promise<void> {
+  const dir = path.join(out, 'worker');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const pages = [
+    { html: 'index.html', entry: 'worker/main.ts', marker: '/*WORKER_SCRIPT*/' },
+    { html: 'install.html', entry: 'worker/install.ts', marker: '/*INSTALL_SCRIPT*/' },
+  ];
+  for (const page of pages) {
+    const result = await build({
+      absWorkingDir: root,
+      entryPoints: [page.entry],
+      bundle: true,
+      write: false,
+      platform: 'browser',
+      format: 'iife',
+      target: ['chrome120', 'firefox120', 'safari17'],
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+    const script = (result.outputFiles[0]?.text ?? '').replaceAll('</script', '<\\/script');
+    const template = readFileSync(path.join(root, 'worker', page.html), 'utf8');
+    if (!template.includes(page.marker)) throw new Error(`worker/${page.html} lacks ${page.marker}`);
+    const html = template.replace(page.marker, () => script);
+    writeFileSync(path.join(dir, page.html), html);
+    if (page.html === 'index.html') {
+      console.log(`out/worker/index.html: ${(html.length / 1024).toFixed(1)} KB, ${(gzipSync(html).length / 1024).toFixed(1)} KB gzipped`);
+    }
+  }
+  copyFileSync(path.join(root, 'worker', 'error.html'), path.join(dir, 'error.html'));
+}
+
+await Promise.all([buildMain(), buildWorker()]);

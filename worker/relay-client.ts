@@ -1,0 +1,334 @@
+// The worker's side of docs/protocol.md: finds the app on 127.0.0.1, shakes hands, sends the outbox, keeps
+// the connection alive and reconnects with backoff. It tells "the browser blocks this page from reaching the
+// app" (Local Network Access, shared BITRIX24.md §7.2a) apart from "the app is not running", and does not retry
+// in a tight loop when blocked: it waits for the permission to change, the page to become visible, or a slow timer.
+import type { CardSnapshot, ServerMessage, ServerMessageOf } from '../common/protocol.ts';
+import { CLOSE_CODES, DEFAULT_PORT, PORT_FALLBACK_COUNT, SERVER_NAME, closeReasonOf } from '../common/protocol-constants.ts';
+import type { Identity, Outbox } from './outbox.ts';
+
+export type ConnectionState =
+  | 'starting'
+  | 'connecting'
+  | 'pairing'
+  | 'connected'
+  | 'app_not_running'
+  | 'blocked_by_browser'
+  | 'stopped';
+
+export interface ClientStatus {
+  state: ConnectionState;
+  detail: string;
+  port: number | null;
+  attempts: number;
+}
+
+export interface RelayClientOptions {
+  outbox: Outbox;
+  identity: Identity;
+  /** `?port=` of the worker's URL; otherwise the default range is scanned. */
+  port: number | null;
+  clientVersion: string;
+  clientKind: 'worker' | 'desktop-worker';
+  loadToken(): string | null;
+  saveToken(token: string | null): void;
+  onCommand(command: ServerMessageOf<'command'>): void;
+  onStatus(status: ClientStatus): void;
+  onSnapshot?(snapshot: CardSnapshot): void;
+}
+
+const BACKOFF_FIRST_MS = 1_000;
+const BACKOFF_CAP_MS = 30_000;
+/** While the browser blocks us, try again this rarely unless something changes. */
+const BLOCKED_RETRY_MS = 5 * 60_000;
+const OPEN_TIMEOUT_MS = 3_000;
+const PERMISSION_NAMES = ['loopback-network', 'local-network-access', 'local-network'];
+
+/** What the browser says about reaching loopback from this frame: granted, denied, prompt, or unknown. */
+export async function loopbackPermission(): Promise<{ state: PermissionState | 'unknown'; status: PermissionStatus | null }> {
+  for (const name of PERMISSION_NAMES) {
+    try {
+      const status = await navigator.permissions.query({ name } as unknown as PermissionDescriptor);
+      return { state: status.state, status };
+    } catch {
+      // This browser does not know the name (older Chromium, Firefox, Safari): try the next.
+    }
+  }
+  return { state: 'unknown', status: null };
+}
+
+export class RelayClient {
+  private readonly options: RelayClientOptions;
+  private socket: WebSocket | null = null;
+  private status: ClientStatus = { state: 'starting', detail: '', port: null, attempts: 0 };
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private backoffMs = BACKOFF_FIRST_MS;
+  private lastHeard = 0;
+  private heartbeatMs = 15_000;
+  private deadPeerMs = 45_000;
+  private wasBlocked = false;
+  private watchedPermission: PermissionStatus | null = null;
+  private identified = false;
+  private stopped = false;
+  private attemptRunning = false;
+
+  constructor(options: RelayClientOptions) {
+    this.options = options;
+  }
+
+  get state(): ConnectionState {
+    return this.status.state;
+  }
+
+  start(): void {
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.retryNow();
+    });
+    window.addEventListener('online', () => this.retryNow());
+    void this.attempt();
+  }
+
+  /** Sends what the outbox holds, if connected. Call after adding events. */
+  flush(): void {
+    if (!this.identified) return;
+    for (const event of this.options.outbox.pending) this.sendEvent(event);
+  }
+
+  sendEventNow(id: string): void {
+    const event = this.options.outbox.pending.find((e) => e.id === id);
+    if (event && this.identified) this.sendEvent(event);
+  }
+
+  send(message: object): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /** Stops for good (an adopted orphan that delivered everything, or a do-not-reconnect close). */
+  stop(detail: string): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeatTimer);
+    this.socket?.close(1000);
+    this.setStatus({ state: 'stopped', detail });
+  }
+
+  private retryNow(): void {
+    if (this.stopped || this.socket || this.attemptRunning) return;
+    if (this.status.state !== 'app_not_running' && this.status.state !== 'blocked_by_browser') return;
+    clearTimeout(this.retryTimer);
+    void this.attempt();
+  }
+
+  private setStatus(patch: Partial<ClientStatus>): void {
+    this.status = { ...this.status, ...patch };
+    this.options.onStatus(this.status);
+  }
+
+  private ports(): number[] {
+    if (this.options.port !== null) return [this.options.port];
+    return Array.from({ length: PORT_FALLBACK_COUNT }, (_, i) => DEFAULT_PORT + i);
+  }
+
+  private async attempt(): Promise<void> {
+    if (this.stopped || this.attemptRunning) return;
+    this.attemptRunning = true;
+    this.setStatus({ state: 'connecting', detail: '', attempts: this.status.attempts + 1 });
+    try {
+      for (const port of this.ports()) {
+        const socket = await this.open(port);
+        if (socket) {
+          this.adopt(socket, port);
+          return;
+        }
+        if (this.stopped) return;
+      }
+      await this.failed();
+    } finally {
+      this.attemptRunning = false;
+    }
+  }
+
+  /** Opens a socket and waits for the app's hello; null when nothing (or something else) answers. */
+  private open(port: number): Promise<WebSocket | null> {
+    return new Promise((resolve) => {
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(`ws://127.0.0.1:${port}/`);
+      } catch {
+        resolve(null);
+        return;
+      }
+      const timer = setTimeout(() => finish(null), OPEN_TIMEOUT_MS);
+      const finish = (result: WebSocket | null): void => {
+        clearTimeout(timer);
+        socket.onmessage = null;
+        socket.onclose = null;
+        socket.onerror = null;
+        if (!result) socket.close();
+        resolve(result);
+      };
+      socket.onmessage = (event) => {
+        const message = parse(event.data);
+        finish(message?.type === 'hello' && message.server?.name === SERVER_NAME ? socket : null);
+      };
+      socket.onerror = () => finish(null);
+      socket.onclose = () => finish(null);
+    });
+  }
+
+  private async failed(): Promise<void> {
+    const permission = await loopbackPermission();
+    if (permission.state === 'denied' || permission.state === 'prompt') {
+      this.wasBlocked = true;
+      this.watchPermission(permission.status);
+      this.setStatus({
+        state: 'blocked_by_browser',
+        port: null,
+        detail:
+          'The browser blocks this Bitrix24 page from reaching Operator Companion on this computer. ' +
+          'Allow "Apps on device" (local network access) for the Bitrix24 site in the browser\'s site settings, or ask IT for the browser policy.',
+      });
+      console.warn(`[Operator Companion] ${this.status.detail}`);
+      this.schedule(BLOCKED_RETRY_MS);
+      return;
+    }
+    this.setStatus({ state: 'app_not_running', port: null, detail: 'Operator Companion is not running on this computer (nothing answered on 127.0.0.1).' });
+    this.schedule(this.nextBackoff());
+  }
+
+  private watchPermission(status: PermissionStatus | null): void {
+    if (!status || this.watchedPermission === status) return;
+    this.watchedPermission = status;
+    status.addEventListener('change', () => this.retryNow());
+  }
+
+  /** Exponential backoff with jitter: each wait is 50–100 % of a value that doubles up to 30 s. */
+  private nextBackoff(): number {
+    const wait = this.backoffMs * (0.5 + Math.random() / 2);
+    this.backoffMs = Math.min(BACKOFF_CAP_MS, this.backoffMs * 2);
+    return wait;
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.retryTimer);
+    if (!this.stopped) this.retryTimer = setTimeout(() => void this.attempt(), ms);
+  }
+
+  private adopt(socket: WebSocket, port: number): void {
+    this.socket = socket;
+    this.lastHeard = Date.now();
+    this.setStatus({ state: 'connecting', port, detail: 'handshake' });
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => this.closed(event.code, event.reason);
+    socket.onerror = () => {
+      // 'close' follows.
+    };
+    const { identity, outbox } = this.options;
+    const token = this.options.loadToken();
+    this.send({
+      type: 'identify',
+      protocolVersions: [1],
+      client: { kind: this.options.clientKind, version: this.options.clientVersion },
+      portal: { domain: identity.domain, memberId: identity.memberId },
+      user: { id: identity.userId, ...(identity.userName ? { name: identity.userName } : {}) },
+      frame: { appSid: outbox.appSid, ...(identity.uri ? { uri: identity.uri } : {}) },
+      ...(token ? { pairingToken: token } : {}),
+      lastAckedSeq: outbox.lastAckedSeq,
+      ...(outbox.droppedEvents > 0 ? { droppedEvents: outbox.droppedEvents } : {}),
+      clientTime: Date.now(),
+    });
+  }
+
+  private receive(data: unknown): void {
+    const message = parse(data);
+    if (!message) return;
+    this.lastHeard = Date.now();
+    const { outbox } = this.options;
+    switch (message.type) {
+      case 'pairingPending':
+        this.setStatus({ state: 'pairing', detail: message.message });
+        return;
+      case 'identified':
+        this.identified = true;
+        this.backoffMs = BACKOFF_FIRST_MS;
+        this.heartbeatMs = Number(message.capabilities?.heartbeatMs) || this.heartbeatMs;
+        this.deadPeerMs = Number(message.capabilities?.deadPeerMs) || this.deadPeerMs;
+        if (message.pairingToken) this.options.saveToken(message.pairingToken);
+        if (outbox.droppedEvents > 0) outbox.droppedReported();
+        outbox.storedUpTo(message.lastStoredSeq);
+        this.startHeartbeat();
+        this.setStatus({ state: 'connected', detail: '' });
+        this.options.onSnapshot?.(message.snapshot);
+        if (this.wasBlocked) {
+          this.send({ type: 'report', browserBlocked: true, note: 'connected after the browser had blocked earlier attempts' });
+          this.wasBlocked = false;
+        }
+        this.flush();
+        return;
+      case 'ack':
+        outbox.acked(message.id, message.seq);
+        return;
+      case 'error':
+        if (message.permanent && message.ref) outbox.drop(message.ref);
+        if (message.code === 'rate_limited' || message.code === 'store_failed') this.resendLater();
+        return;
+      case 'command':
+        this.options.onCommand(message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private resendTimer: ReturnType<typeof setTimeout> | undefined;
+  private resendLater(): void {
+    if (this.resendTimer) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      this.flush();
+    }, 2_000);
+  }
+
+  private sendEvent(event: { id: string; seq: number; at: number; name: string; payload: unknown }): void {
+    this.send({ type: 'event', ...event });
+  }
+
+  private startHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.lastHeard > this.deadPeerMs) {
+        this.socket?.close(4007, 'no answer from the app');
+        return;
+      }
+      this.send({ type: 'ping', id: crypto.randomUUID() });
+      this.options.outbox.touch();
+    }, this.heartbeatMs);
+  }
+
+  private closed(code: number, reason: string): void {
+    this.socket = null;
+    this.identified = false;
+    clearInterval(this.heartbeatTimer);
+    if (this.stopped) return;
+    const name = closeReasonOf(code);
+    if (name && CLOSE_CODES[name].retry === 'never') {
+      if (name === 'pairingRevoked') this.options.saveToken(null);
+      this.stop(`the app closed the connection for good (${name}${reason ? `: ${reason}` : ''})`);
+      return;
+    }
+    this.setStatus({ state: 'app_not_running', detail: `connection closed (${code}${reason ? `: ${reason}` : ''}); reconnecting` });
+    this.schedule(this.nextBackoff());
+  }
+}
+
+/** The server's messages, checked just enough to be used safely. */
+function parse(data: unknown): ServerMessage | null {
+  if (typeof data !== 'string') return null;
+  try {
+    const value = JSON.parse(data) as unknown;
+    if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') return null;
+    return value as ServerMessage;
+  } catch {
+    return null;
+  }
+}
