@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'main/**/*.test.ts', 'common/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     // The default `forks` pool: a native crash in one file is reported instead of killing the run.
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],

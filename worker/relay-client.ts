@@ -43,6 +43,24 @@ const BLOCKED_RETRY_MS = 5 * 60_000;
 const OPEN_TIMEOUT_MS = 3_000;
 const PERMISSION_NAMES = ['loopback-network', 'local-network-access', 'local-network'];
 
+const REACHED_WITHOUT_GRANT_KEY = 'operator-companion.reached-without-grant';
+
+function reachedWithoutGrant(): boolean {
+  try {
+    return localStorage.getItem(REACHED_WITHOUT_GRANT_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function rememberReachedWithoutGrant(): void {
+  try {
+    localStorage.setItem(REACHED_WITHOUT_GRANT_KEY, '1');
+  } catch {
+    // Without storage the next failure is reported as blocked, which is the cautious reading.
+  }
+}
+
 /** What the browser says about reaching loopback from this frame: granted, denied, prompt, or unknown. */
 export async function loopbackPermission(): Promise<{ state: PermissionState | 'unknown'; status: PermissionStatus | null }> {
   for (const name of PERMISSION_NAMES) {
@@ -178,7 +196,9 @@ export class RelayClient {
 
   private async failed(): Promise<void> {
     const permission = await loopbackPermission();
-    if (permission.state === 'denied' || permission.state === 'prompt') {
+    // A portal served from this computer (development, the emulator) reaches the app whatever the permission
+    // says; once that has been seen, a refused socket means the app is not running.
+    if ((permission.state === 'denied' || permission.state === 'prompt') && !reachedWithoutGrant()) {
       this.wasBlocked = true;
       this.watchPermission(permission.status);
       this.setStatus({
@@ -258,6 +278,9 @@ export class RelayClient {
         outbox.storedUpTo(message.lastStoredSeq);
         this.startHeartbeat();
         this.setStatus({ state: 'connected', detail: '' });
+        void loopbackPermission().then((p) => {
+          if (p.state !== 'granted' && p.state !== 'unknown') rememberReachedWithoutGrant();
+        });
         this.options.onSnapshot?.(message.snapshot);
         if (this.wasBlocked) {
           this.send({ type: 'report', browserBlocked: true, note: 'connected after the browser had blocked earlier attempts' });
