@@ -63,7 +63,7 @@ describe('a call through the real worker in Chromium', () => {
     expect(late.stderr).toMatch(/no_call/);
   });
 
-  it('in the Bitrix24 desktop app'\''s mode (other reply shapes) a hold from the app works', async () => {
+  it("in the Bitrix24 desktop app's mode (other reply shapes) a hold from the app works", async () => {
     const dataDir = tempDir();
     const s = await h.serve(dataDir);
     const page = await openPortal(await h.chromium.context(), h.emulator.portalUrl({ relayPort: s.port, sid: 'TAB3', mode: 'desktop' }));
