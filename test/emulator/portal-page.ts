@@ -41,6 +41,8 @@ const workerOrigin = new URL(workerUrl).origin;
 const appSid = params.get('sid') ?? `SID${Math.random().toString(36).slice(2, 10)}`;
 const mode = params.get('mode') === 'desktop' ? 'desktop' : 'browser';
 const userId = params.get('user') ?? '7';
+/** `PAGE_BACKGROUND_WORKER` (an invisible frame) or `DEFAULT` (the application's own page, e.g. its install page). */
+const placement = params.get('placement') ?? 'PAGE_BACKGROUND_WORKER';
 /** Simulates a phone module that registers its events late: binds before then are dropped silently. */
 let eventsRegisteredAt = Date.now() + Number(params.get('lateEvents') ?? 0);
 
@@ -82,8 +84,8 @@ function handleCommand(command: string, paramsValue: Record<string, unknown>, ca
       return reply(callbackId, {
         LANG: 'en', DOMAIN: location.host, PROTOCOL: 1, PATH: '/rest', AUTH_ID: `auth-${userId}-1`, AUTH_EXPIRES: 3600,
         REFRESH_ID: 'refresh-1', MEMBER_ID: 'member-emulator', FIRST_RUN: false, IS_ADMIN: true, INSTALL: false,
-        USER_OPTIONS: [], APP_OPTIONS: [], PLACEMENT: 'PAGE_BACKGROUND_WORKER',
-        PLACEMENT_OPTIONS: { ID: 'PAGE_BACKGROUND_WORKER', URI: location.pathname },
+        USER_OPTIONS: [], APP_OPTIONS: [], PLACEMENT: placement,
+        PLACEMENT_OPTIONS: placement === 'DEFAULT' ? {} : { ID: placement, URI: location.pathname },
       });
     case 'getInterface':
       return reply(callbackId, { command: COMMANDS, event: interfaceEvents() });
@@ -186,6 +188,7 @@ function button(label: string, id: string, onClick: () => void): HTMLButtonEleme
 function render(): void {
   const root = document.getElementById('card') as HTMLElement;
   root.replaceChildren();
+  root.hidden = placement === 'DEFAULT';
   root.dataset.present = String(card !== null);
   if (!card) {
     root.textContent = 'No call card';
@@ -270,7 +273,9 @@ function loadWorker(): void {
   iframe.title = 'Operator Companion worker';
   // What the Bitrix24 app-frame template delegates: no local-network tokens.
   iframe.allow = 'geolocation *; microphone *; camera *; autoplay *;';
-  iframe.style.cssText = 'width:0;height:0;border:0;position:absolute;visibility:hidden';
+  iframe.style.cssText = placement === 'DEFAULT'
+    ? 'width:100%;height:560px;border:0;background:#fff;border-radius:8px'
+    : 'width:0;height:0;border:0;position:absolute;visibility:hidden';
   document.body.append(iframe);
   frameWindow = iframe.contentWindow;
   const action = new URL(workerUrl);
@@ -281,7 +286,7 @@ function loadWorker(): void {
   form.target = name;
   const fields = {
     AUTH_ID: `auth-${userId}-1`, AUTH_EXPIRES: '3600', REFRESH_ID: 'refresh-1', member_id: 'member-emulator', status: 'L',
-    PLACEMENT: 'PAGE_BACKGROUND_WORKER', PLACEMENT_OPTIONS: JSON.stringify({ ID: 'PAGE_BACKGROUND_WORKER', URI: location.pathname }),
+    PLACEMENT: placement, PLACEMENT_OPTIONS: JSON.stringify(placement === 'DEFAULT' ? {} : { ID: placement, URI: location.pathname }),
   };
   for (const [key, value] of Object.entries(fields)) {
     const input = document.createElement('input');

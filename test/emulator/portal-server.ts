@@ -23,6 +23,7 @@ export interface Emulator {
   bindings: Array<Record<string, string>>;
   /** The portal page, iframing the worker (`?port=` to point it at a relay). */
   portalUrl(options?: { relayPort?: number; sid?: string; user?: string; mode?: 'browser' | 'desktop'; lateEventsMs?: number }): string;
+  /** The portal showing the application's install page in its frame. */
   installUrl(): string;
   close(): Promise<void>;
 }
@@ -164,7 +165,12 @@ export async function startEmulator(options: { workerDir?: string } = {}): Promi
       return url.toString();
     },
     installUrl() {
-      return `${workerOrigin}/install.html`;
+      const url = new URL(`${portalOrigin}/marketplace/app/operator-companion/`);
+      url.searchParams.set('worker', `${workerOrigin}/install.html`);
+      url.searchParams.set('placement', 'DEFAULT');
+      url.searchParams.set('sid', 'INSTALL');
+      url.searchParams.set('user', '1');
+      return url.toString();
     },
     close: async () => {
       for (const server of [portal, worker]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpretReply } from '../../worker/card-commands.ts';
+import { interpretReply } from '../../common/card-replies.ts';
 
 describe('the portal\'s answers to card commands', () => {
   it('[] is success', () => {
