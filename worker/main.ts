@@ -7,12 +7,12 @@ import type { ServerMessageOf } from '../common/protocol.ts';
 import { Bx24Frame, parseFrameName } from './bx24-frame.ts';
 import { runCardCommand } from './card-commands.ts';
 import { Outbox, type Identity } from './outbox.ts';
+import { persistence, safeKey } from './persistence.ts';
 import { RelayClient } from './relay-client.ts';
 import { RestClient } from './rest.ts';
 import { publishStatus } from './worker-status.ts';
 
 const VERSION = '0.1.0';
-const TOKEN_PREFIX = 'operator-companion.token.';
 /** How long to wait for the phone module to register its events before giving up on binding. */
 const INTERFACE_WAIT_MS = 120_000;
 
@@ -23,22 +23,13 @@ function portFromUrl(): number | null {
 }
 
 function tokenStore(identity: Identity): { load(): string | null; save(token: string | null): void } {
-  const key = `${TOKEN_PREFIX}${identity.memberId}.${identity.userId}`;
+  const key = safeKey('oc_token', identity.memberId, identity.userId);
   return {
-    load: () => {
-      try {
-        return localStorage.getItem(key);
-      } catch {
-        return null;
-      }
-    },
+    load: () => persistence().get(key),
     save: (token) => {
-      try {
-        if (token === null) localStorage.removeItem(key);
-        else localStorage.setItem(key, token);
-      } catch {
-        // Without storage the app asks to pair again on the next load.
-      }
+      // Without storage the app asks to pair again on the next load.
+      if (token === null) persistence().remove(key);
+      else persistence().set(key, token);
     },
   };
 }

@@ -1,6 +1,9 @@
-// The worker's memory of every event the app has not acknowledged yet, kept in localStorage so that a reload,
-// a navigation or an app that is down loses nothing. One outbox per frame (APP_SID), bounded: when full, the
-// oldest events go and the loss is counted, so the app can record a gap instead of pretending.
+// The worker's memory of every event the app has not acknowledged yet, persisted (see persistence.ts) so that
+// a reload, a navigation or an app that is down loses nothing. One outbox per frame (APP_SID), bounded: when
+// full, the oldest events go and the loss is counted, so the app can record a gap instead of pretending. Where
+// only a small cookie can be kept, the newest events that fit are persisted and the rest counted as lost
+// should the page go away before the app is back.
+import { persistence, safeKey } from './persistence.ts';
 
 export interface Identity {
   domain: string;
@@ -27,20 +30,14 @@ interface OutboxState {
   events: OutboxEvent[];
   /** When the owning page last showed it is alive; an old value marks an orphan another tab may adopt. */
   aliveAt: number;
+  /** Events held in memory that did not fit in storage: lost if this page goes away. */
+  notPersisted?: number;
 }
 
-export const OUTBOX_PREFIX = 'operator-companion.outbox.';
+export const OUTBOX_PREFIX = 'oc_outbox_';
 export const MAX_OUTBOX_EVENTS = 1000;
 /** An outbox whose page has not touched it for this long belongs to a closed tab. */
 export const ORPHAN_AFTER_MS = 30_000;
-
-function storage(): Storage | null {
-  try {
-    return window.localStorage;
-  } catch {
-    return null;
-  }
-}
 
 function newId(): string {
   return crypto.randomUUID();
@@ -52,12 +49,12 @@ export class Outbox {
 
   private constructor(state: OutboxState) {
     this.state = state;
-    this.key = OUTBOX_PREFIX + state.appSid;
+    this.key = OUTBOX_PREFIX + safeKey(state.appSid);
   }
 
   /** The outbox of a frame: what a previous load of the same frame left, or a new one. */
   static open(appSid: string): Outbox {
-    const saved = Outbox.read(OUTBOX_PREFIX + appSid);
+    const saved = Outbox.read(OUTBOX_PREFIX + safeKey(appSid));
     const box = new Outbox(saved ?? { appSid, identity: null, nextSeq: 1, lastAckedSeq: 0, droppedEvents: 0, events: [], aliveAt: Date.now() });
     box.touch();
     return box;
@@ -65,23 +62,26 @@ export class Outbox {
 
   /** Outboxes of closed tabs that still hold events the app never acknowledged. */
   static orphans(exceptAppSid: string, now = Date.now()): Outbox[] {
-    const store = storage();
-    if (!store) return [];
+    const store = persistence();
     const found: Outbox[] = [];
-    const keys = Array.from({ length: store.length }, (_, i) => store.key(i));
-    for (const key of keys) {
-      if (!key?.startsWith(OUTBOX_PREFIX) || key === OUTBOX_PREFIX + exceptAppSid) continue;
+    for (const key of store.keys(OUTBOX_PREFIX)) {
+      if (key === OUTBOX_PREFIX + safeKey(exceptAppSid)) continue;
       const state = Outbox.read(key);
-      if (!state) continue;
-      if (state.events.length === 0 && now - state.aliveAt > ORPHAN_AFTER_MS) store.removeItem(key);
-      else if (state.identity && state.events.length > 0 && now - state.aliveAt > ORPHAN_AFTER_MS) found.push(new Outbox(state));
+      if (!state || now - state.aliveAt <= ORPHAN_AFTER_MS) continue;
+      if (state.events.length === 0 || !state.identity) store.remove(key);
+      else {
+        // Whatever did not fit in storage went with the closed page.
+        state.droppedEvents += state.notPersisted ?? 0;
+        state.notPersisted = 0;
+        found.push(new Outbox(state));
+      }
     }
     return found;
   }
 
   private static read(key: string): OutboxState | null {
     try {
-      const text = storage()?.getItem(key);
+      const text = persistence().get(key);
       if (!text) return null;
       const state = JSON.parse(text) as OutboxState;
       return Array.isArray(state.events) && typeof state.nextSeq === 'number' ? state : null;
@@ -156,15 +156,20 @@ export class Outbox {
   /** Forgets the outbox once it is empty (an adopted orphan that was delivered). */
   removeIfEmpty(): boolean {
     if (this.state.events.length > 0) return false;
-    storage()?.removeItem(this.key);
+    persistence().remove(this.key);
     return true;
   }
 
   private save(): void {
-    try {
-      storage()?.setItem(this.key, JSON.stringify(this.state));
-    } catch {
-      // Storage full or unavailable: the events stay in memory for this page's life.
+    const store = persistence();
+    if (store.set(this.key, JSON.stringify({ ...this.state, notPersisted: 0 }))) return;
+    // Too large for what this browser lets the frame keep: keep the newest events that fit.
+    let keep = this.state.events.length;
+    while (keep > 0) {
+      keep = Math.floor(keep / 2);
+      const events = this.state.events.slice(this.state.events.length - keep);
+      const trimmed = { ...this.state, events, notPersisted: this.state.events.length - keep };
+      if (store.set(this.key, JSON.stringify(trimmed))) return;
     }
   }
 }

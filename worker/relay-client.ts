@@ -5,6 +5,7 @@
 import type { CardSnapshot, ServerMessage, ServerMessageOf } from '../common/protocol.ts';
 import { CLOSE_CODES, DEFAULT_PORT, PORT_FALLBACK_COUNT, SERVER_NAME, closeReasonOf } from '../common/protocol-constants.ts';
 import type { Identity, Outbox } from './outbox.ts';
+import { persistence } from './persistence.ts';
 
 export type ConnectionState =
   | 'starting'
@@ -43,22 +44,15 @@ const BLOCKED_RETRY_MS = 5 * 60_000;
 const OPEN_TIMEOUT_MS = 3_000;
 const PERMISSION_NAMES = ['loopback-network', 'local-network-access', 'local-network'];
 
-const REACHED_WITHOUT_GRANT_KEY = 'operator-companion.reached-without-grant';
+const REACHED_WITHOUT_GRANT_KEY = 'oc_reached_without_grant';
 
 function reachedWithoutGrant(): boolean {
-  try {
-    return localStorage.getItem(REACHED_WITHOUT_GRANT_KEY) === '1';
-  } catch {
-    return false;
-  }
+  return persistence().get(REACHED_WITHOUT_GRANT_KEY) === '1';
 }
 
+/** Without storage the next failure is reported as blocked, which is the cautious reading. */
 function rememberReachedWithoutGrant(): void {
-  try {
-    localStorage.setItem(REACHED_WITHOUT_GRANT_KEY, '1');
-  } catch {
-    // Without storage the next failure is reported as blocked, which is the cautious reading.
-  }
+  persistence().set(REACHED_WITHOUT_GRANT_KEY, '1');
 }
 
 /** What the browser says about reaching loopback from this frame: granted, denied, prompt, or unknown. */

@@ -274,7 +274,7 @@ function loadWorker(): void {
   // What the Bitrix24 app-frame template delegates: no local-network tokens.
   iframe.allow = 'geolocation *; microphone *; camera *; autoplay *;';
   iframe.style.cssText = placement === 'DEFAULT'
-    ? 'width:100%;height:560px;border:0;background:#fff;border-radius:8px'
+    ? 'width:100%;height:900px;border:0;background:#fff;border-radius:8px'
     : 'width:0;height:0;border:0;position:absolute;visibility:hidden';
   document.body.append(iframe);
   frameWindow = iframe.contentWindow;

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort, runCli } from '../helpers/cli.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
+import { appStatus, emulatorApi, openPortal, useHarness, waitForBinds, workerState } from './harness.ts';
+
+const tempDir = useTempDirs();
+const h = useHarness();
+const state = async (dataDir: string): Promise<string | undefined> => (await appStatus(dataDir))?.state;
+
+function exportJsonl(dataDir: string, kind: 'calls' | 'events'): Promise<Array<Record<string, string | number>>> {
+  const out = path.join(dataDir, `${kind}.jsonl`);
+  return runCli(['export', '--data-dir', dataDir, '--format', 'jsonl', '--kind', kind, '--out', out]).then((r) => {
+    expect(r.code).toBe(0);
+    const text = readFileSync(out, 'utf8').trim();
+    return text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
+  });
+}
+
+describe('outages and several tabs', () => {
+  it('the app restarted in the middle of a call: what was clicked meanwhile arrives after it is back, once each', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    let s = await h.serve(dataDir, port);
+    const page = await openPortal(await h.chromium.context(), h.emulator.portalUrl({ relayPort: port, sid: 'RESTART' }));
+    await waitForBinds(page);
+    await emulatorApi(page, 'raiseCard', { callId: 'externalCall.restart' });
+    await page.click('#mute');
+    await expect.poll(() => state(dataDir)).toBe('muted');
+
+    await h.stop(s);
+    await expect.poll(() => workerState(page)).toBe('app_not_running');
+    await page.click('#mute'); // unmute while the app is down
+    await page.click('#hold');
+
+    s = await h.serve(dataDir, port);
+    await expect.poll(() => state(dataDir), { timeout: 15_000 }).toBe('on_hold');
+    await page.click('#hold');
+    await page.click('#hangup');
+    await expect.poll(() => state(dataDir)).toBe('waiting');
+
+    const events = await exportJsonl(dataDir, 'events');
+    const cardEvents = events.filter((e) => e.source === 'card').map((e) => e.event);
+    expect(cardEvents).toEqual(['initialized', 'muteButtonClick', 'muteButtonClick', 'holdButtonClick', 'holdButtonClick', 'hangupButtonClick']);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
+    const [call] = await exportJsonl(dataDir, 'calls');
+    expect(call).toMatchObject({ call_id: 'externalCall.restart', end_reason: 'hangup', mute_count: 1, hold_count: 1, gap_s: 0 });
+  });
+
+  it('two tabs, one card: the card belongs to its tab, and the other tab does not confuse the state', async () => {
+    const dataDir = tempDir();
+    const s = await h.serve(dataDir);
+    const context = await h.chromium.context();
+    const owner = await openPortal(context, h.emulator.portalUrl({ relayPort: s.port, sid: 'OWNER' }));
+    const other = await openPortal(context, h.emulator.portalUrl({ relayPort: s.port, sid: 'OTHER' }));
+    await waitForBinds(owner);
+    await waitForBinds(other);
+    await expect.poll(async () => (await appStatus(dataDir))?.connectedFrames).toBe(2);
+
+    await emulatorApi(owner, 'raiseCard', { callId: 'externalCall.tabs', phoneNumber: '+74957777777' });
+    await expect.poll(() => state(dataDir)).toBe('live');
+    // Events on the other tab, which has no card, do not touch the call.
+    await emulatorApi(other, 'fire', 'entityChanged', { PHONE_NUMBER: 'unknown', CRM_ENTITY_TYPE: '', CRM_ENTITY_ID: 0 });
+    await emulatorApi(other, 'fire', 'hangupButtonClick');
+    expect(await runCli(['mute', '--data-dir', dataDir])).toMatchObject({ code: 0 });
+    expect(await emulatorApi(owner, 'card')).toMatchObject({ muted: true });
+    expect(await emulatorApi(other, 'card')).toBeNull();
+    expect(await appStatus(dataDir)).toMatchObject({ state: 'muted', connectedFrames: 2, call: { callId: 'externalCall.tabs', muted: true } });
+
+    // Closing the other tab changes nothing; closing the owner's leaves no connected tab.
+    await other.close();
+    await expect.poll(async () => (await appStatus(dataDir))?.connectedFrames).toBe(1);
+    expect(await state(dataDir)).toBe('muted');
+    await owner.close();
+    await expect.poll(() => state(dataDir)).toBe('not_connected');
+  });
+
+  it('a phone module that registers its events late: the worker waits for them and binds once', async () => {
+    const dataDir = tempDir();
+    const s = await h.serve(dataDir);
+    const page = await openPortal(await h.chromium.context(), h.emulator.portalUrl({ relayPort: s.port, sid: 'LATE', lateEventsMs: 1_500 }));
+    expect((await emulatorApi(page, 'binds'))['BackgroundCallCard::initialized']).toBeUndefined();
+    await waitForBinds(page);
+    expect(Object.values(await emulatorApi(page, 'binds'))).toEqual(new Array(17).fill(1));
+    await emulatorApi(page, 'raiseCard', { callId: 'externalCall.late' });
+    await expect.poll(() => state(dataDir)).toBe('live');
+  });
+});
