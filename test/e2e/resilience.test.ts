@@ -76,6 +76,14 @@ describe('outages and several tabs', () => {
     await expect.poll(() => state(dataDir)).toBe('not_connected');
   });
 
+  it('a call already going on when the page loads: its initialized, raised right at the bind, is not lost', async () => {
+    const dataDir = tempDir();
+    const s = await h.serve(dataDir);
+    const page = await openPortal(await h.chromium.context(), h.emulator.portalUrl({ relayPort: s.port, sid: 'ATBIND', cardAtBind: 'externalCall.atbind' }));
+    await waitForBinds(page);
+    await expect.poll(async () => (await appStatus(dataDir))?.call?.callId).toBe('externalCall.atbind');
+  });
+
   it('a phone module that registers its events late: the worker waits for them and binds once', async () => {
     const dataDir = tempDir();
     const s = await h.serve(dataDir);

@@ -43,6 +43,8 @@ const mode = params.get('mode') === 'desktop' ? 'desktop' : 'browser';
 const userId = params.get('user') ?? '7';
 /** `PAGE_BACKGROUND_WORKER` (an invisible frame) or `DEFAULT` (the application's own page, e.g. its install page). */
 const placement = params.get('placement') ?? 'PAGE_BACKGROUND_WORKER';
+/** A call already going on when the page loads: its card is raised the moment the worker binds `initialized`. */
+const cardAtBind = params.get('cardAtBind');
 /** Simulates a phone module that registers its events late: binds before then are dropped silently. */
 let eventsRegisteredAt = Date.now() + Number(params.get('lateEvents') ?? 0);
 
@@ -96,6 +98,7 @@ function handleCommand(command: string, paramsValue: Record<string, unknown>, ca
       // Unknown at bind time → silently ignored, and no reply either way.
       if (!interfaceEvents().includes(event)) return;
       binds.set(event, [...(binds.get(event) ?? []), callbackId]);
+      if (cardAtBind && event === 'BackgroundCallCard::initialized' && !card) emulator.raiseCard({ callId: cardAtBind });
       return;
     }
     case 'setInstallFinish':
@@ -191,7 +194,9 @@ function render(): void {
   root.hidden = placement === 'DEFAULT';
   root.dataset.present = String(card !== null);
   if (!card) {
-    root.textContent = 'No call card';
+    root.textContent = 'No call card ';
+    // For demos and training: what telephony.externalCall.register would make happen.
+    root.append(button('Simulate an incoming call', 'raise', () => emulator.raiseCard({ callId: `externalCall.demo.${Date.now()}`, phoneNumber: '+74951234567' })));
     return;
   }
   const c = card;

@@ -22,7 +22,7 @@ export interface Emulator {
   restCalls: RestCall[];
   bindings: Array<Record<string, string>>;
   /** The portal page, iframing the worker (`?port=` to point it at a relay). */
-  portalUrl(options?: { relayPort?: number; sid?: string; user?: string; mode?: 'browser' | 'desktop'; lateEventsMs?: number }): string;
+  portalUrl(options?: { relayPort?: number; sid?: string; user?: string; mode?: 'browser' | 'desktop'; lateEventsMs?: number; cardAtBind?: string }): string;
   /** The portal showing the application's install page in its frame. */
   installUrl(): string;
   close(): Promise<void>;
@@ -65,9 +65,21 @@ main{padding:18px}
 
 const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript' };
 
-export async function startEmulator(options: { workerDir?: string } = {}): Promise<Emulator> {
+export interface EmulatorOptions {
+  workerDir?: string;
+  /** Host names in the origins (tests map them to 127.0.0.1 in Chromium; a demo uses localhost and 127.0.0.1). */
+  portalHost?: string;
+  workerHost?: string;
+  /** Fixed ports (a demo); 0 picks free ones. */
+  portalPort?: number;
+  workerPort?: number;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const workerDir = options.workerDir ?? path.join(root, 'out', 'worker');
   if (!existsSync(path.join(workerDir, 'index.html'))) throw new Error(`no built worker in ${workerDir}: run npm run build`);
+  const portalHost = options.portalHost ?? PORTAL_HOST;
+  const workerHost = options.workerHost ?? WORKER_HOST;
   const tls = selfSignedCertificate([PORTAL_HOST, WORKER_HOST]);
   const page = portalHtml(await portalScript());
   const restCalls: RestCall[] = [];
@@ -140,11 +152,14 @@ export async function startEmulator(options: { workerDir?: string } = {}): Promi
     res.end(readFileSync(file));
   });
 
-  const listen = (server: https.Server): Promise<number> =>
-    new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-  const [portalPort, workerPort] = await Promise.all([listen(portal), listen(worker)]);
-  const portalOrigin = `https://${PORTAL_HOST}:${portalPort}`;
-  const workerOrigin = `https://${WORKER_HOST}:${workerPort}`;
+  const listen = (server: https.Server, port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+    });
+  const [portalPort, workerPort] = await Promise.all([listen(portal, options.portalPort ?? 0), listen(worker, options.workerPort ?? 0)]);
+  const portalOrigin = `https://${portalHost}:${portalPort}`;
+  const workerOrigin = `https://${workerHost}:${workerPort}`;
 
   return {
     portalOrigin,
@@ -162,6 +177,7 @@ export async function startEmulator(options: { workerDir?: string } = {}): Promi
       url.searchParams.set('user', o.user ?? '7');
       if (o.mode) url.searchParams.set('mode', o.mode);
       if (o.lateEventsMs) url.searchParams.set('lateEvents', String(o.lateEventsMs));
+      if (o.cardAtBind) url.searchParams.set('cardAtBind', o.cardAtBind);
       return url.toString();
     },
     installUrl() {
