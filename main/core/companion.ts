@@ -43,6 +43,8 @@ export interface CompanionStatus {
   port: number;
   view: OperatorView;
   pendingPairings: number;
+  /** Sockets open right now, identified or not. */
+  openSockets: number;
 }
 
 export class Companion {
@@ -101,7 +103,7 @@ export class Companion {
   }
 
   status(): CompanionStatus {
-    return { port: this.port, view: this.state.view(), pendingPairings: this.pendingPairings };
+    return { port: this.port, view: this.state.view(), pendingPairings: this.pendingPairings, openSockets: this.connections.size };
   }
 
   command(action: CardAction, source: CommandSource): Promise<CommandResponse> {

@@ -131,6 +131,17 @@ describe('handshake', () => {
     expect(await w.closed()).toBe(CLOSE_CODES.handshakeTimeout.code);
   });
 
+  it('forgets every socket it closed, identified or not', async () => {
+    const companion = await startCompanion({ timings: { handshakeTimeoutMs: 100 } });
+    for (let i = 0; i < 5; i += 1) {
+      const w = worker(companion);
+      await w.open();
+      await w.closed();
+    }
+    await worker(companion).connect();
+    await expect.poll(() => companion.status().openSockets).toBe(1);
+  });
+
   it('closes a silent peer after the dead-peer timeout, and pongs pings', async () => {
     const companion = await startCompanion({ timings: { heartbeatMs: 100, deadPeerMs: 300 } });
     const w = worker(companion);

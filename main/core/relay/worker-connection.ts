@@ -47,6 +47,7 @@ export interface ConnectionHooks {
   event(conn: WorkerConnection, message: EventMessage, receivedAt: number): EventOutcome | Promise<EventOutcome>;
   commandResult(conn: WorkerConnection, message: CommandResultMessage): void;
   report(conn: WorkerConnection, message: Extract<WorkerMessage, { type: 'report' }>): void;
+  /** Called once per socket, identified or not. */
   closed(conn: WorkerConnection, code: number): void;
 }
 
@@ -153,10 +154,10 @@ export class WorkerConnection {
     clearInterval(this.heartbeatTimer);
   }
 
+  /** The socket is gone, whoever closed it: the hooks hear of it exactly once. */
   private onClose(code: number): void {
-    const wasOpen = this.phase !== 'closed' || this.frameId !== null;
     this.finish();
-    if (wasOpen) this.hooks.closed(this, code);
+    this.hooks.closed(this, code);
   }
 
   private error(code: ErrorCode, message: string, permanent: boolean, ref?: string): void {
