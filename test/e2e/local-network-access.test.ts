@@ -2,8 +2,11 @@
 // for the portal's site (shared BITRIX24.md §7.2a). The emulated portal and worker host are made public with
 // --ip-address-space-overrides; a grant of `local-network-access` to the portal's origin models the operator's
 // site setting or the IT policy.
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { browserPolicy } from '../../common/browser-policy.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import { appStatus, emulatorApi, openPortal, SCREENSHOTS, useHarness, waitForBinds, workerFrame } from './harness.ts';
 
@@ -61,5 +64,35 @@ describe('Local Network Access', () => {
     await emulatorApi(page, 'raiseCard', { callId: 'externalCall.allowed' });
     await page.click('#mute');
     await expect.poll(async () => (await appStatus(dataDir))?.state).toBe('muted');
+  });
+
+  const POLICY_DIR = '/etc/chromium/policies/managed';
+  const canWritePolicies = ((): boolean => {
+    try {
+      mkdirSync(POLICY_DIR, { recursive: true });
+      accessSync(POLICY_DIR, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!canWritePolicies)('the Linux policy file the setup assistant generates lets the worker through', async () => {
+    const dataDir = tempDir();
+    const s = await h.serve(dataDir);
+    const policy = browserPolicy(h.emulator.portalOrigin, 'linux');
+    const file = path.join(POLICY_DIR, `operator-companion-test-${process.pid}.json`);
+    writeFileSync(file, policy.content);
+    // Chromium reads managed policies at start: a browser of its own, launched after the file is in place.
+    const managed = await launchChromium({ publicAddresses: [`127.0.0.1:${h.emulator.portalPort}`, `127.0.0.1:${h.emulator.workerPort}`] });
+    try {
+      const page = await openPortal(await managed.context(), h.emulator.portalUrl({ relayPort: s.port, sid: 'POLICY' }));
+      await waitForBinds(page);
+      await emulatorApi(page, 'raiseCard', { callId: 'externalCall.policy' });
+      await expect.poll(async () => (await appStatus(dataDir))?.state).toBe('live');
+    } finally {
+      rmSync(file, { force: true });
+      await managed.close();
+    }
   });
 });

@@ -1,0 +1,70 @@
+// The operator's settings: one schema shared by the main process (which stores them) and the settings window
+// (which edits them), so both sides agree on what is valid.
+import { z } from 'zod';
+import { DEFAULT_PORT } from './protocol-constants.ts';
+
+const MODIFIERS = ['Command', 'Cmd', 'Control', 'Ctrl', 'CommandOrControl', 'CmdOrCtrl', 'Alt', 'Option', 'AltGr', 'Shift', 'Super', 'Meta'];
+const KEY = /^([A-Z0-9]|F([1-9]|1[0-9]|2[0-4])|Plus|Space|Tab|Backspace|Delete|Insert|Return|Enter|Up|Down|Left|Right|Home|End|PageUp|PageDown|Escape|Esc|numadd|numsub|nummult|numdiv|num[0-9]|[)!@#$%^&*(:;:+=<,_\-.>?/~`{\][|\\}"'])$/;
+
+/**
+ * An Electron accelerator such as `CommandOrControl+Alt+M`, or '' for "no hotkey". A global hotkey needs a
+ * modifier (a bare letter would be taken from every program), except the spare function keys F13–F24.
+ */
+export function acceleratorProblem(value: string): string | null {
+  if (value === '') return null;
+  const parts = value.split('+');
+  // "Plus" names the + key; a trailing '+' after a modifier is the key itself.
+  const key = parts.pop() as string;
+  if (!KEY.test(key)) return `"${key}" is not a key Electron knows`;
+  for (const modifier of parts) if (!MODIFIERS.includes(modifier)) return `"${modifier}" is not a modifier (use ${MODIFIERS.slice(0, 6).join(', ')}, …)`;
+  if (new Set(parts).size !== parts.length) return 'a modifier is repeated';
+  if (parts.length === 0 && !/^F(1[3-9]|2[0-4])$/.test(key)) return 'a global hotkey needs a modifier such as CommandOrControl or Alt';
+  return null;
+}
+
+const accelerator = z.string().max(60).superRefine((value, ctx) => {
+  const problem = acceleratorProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const httpsOrigin = z
+  .string()
+  .max(200)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' && url.origin === value;
+    } catch {
+      return false;
+    }
+  }, 'an origin like https://companion.example.com (no path, no trailing slash)');
+
+export const HOTKEY_ACTIONS = ['toggleMute', 'mute', 'unmute', 'hold'] as const;
+export type HotkeyAction = (typeof HOTKEY_ACTIONS)[number];
+
+export const LANGUAGES = ['system', 'en', 'ru'] as const;
+
+export const settingsSchema = z
+  .object({
+    // Defaults that rarely clash with other programs: Ctrl+Alt (Cmd+Alt on macOS) plus a letter.
+    hotkeys: z
+      .object({
+        toggleMute: accelerator.default('CommandOrControl+Alt+M'),
+        mute: accelerator.default(''),
+        unmute: accelerator.default(''),
+        hold: accelerator.default('CommandOrControl+Alt+H'),
+      })
+      .strict()
+      .default({ toggleMute: 'CommandOrControl+Alt+M', mute: '', unmute: '', hold: 'CommandOrControl+Alt+H' }),
+    hotkeysPaused: z.boolean().default(false),
+    port: z.number().int().min(1024).max(65535).default(DEFAULT_PORT),
+    allowedOrigins: z.array(httpsOrigin).max(20).default([]),
+    startAtLogin: z.boolean().default(false),
+    language: z.enum(LANGUAGES).default('system'),
+    /** Remind the operator after this many seconds muted on a live call; 0 = never. */
+    muteReminderSeconds: z.number().int().min(0).max(3600).default(0),
+    soundCues: z.boolean().default(false),
+  })
+  .strict();
+
+export type Settings = z.output<typeof settingsSchema>;
