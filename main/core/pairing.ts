@@ -2,7 +2,7 @@
 // asks the operator; `serve --auto-approve` trusts the allow-listed origins). Approval issues a token that the worker
 // keeps; only its SHA-256 is stored, so a copy of the database does not let anyone impersonate a worker.
 import { createHash, randomBytes } from 'node:crypto';
-import type { SessionStore, PairingRow } from './store/session-store.ts';
+import type { BlockRow, SessionStore, PairingRow } from './store/session-store.ts';
 
 export interface PairingRequest {
   origin: string;
@@ -35,8 +35,6 @@ export class PairingService {
   private readonly options: PairingOptions;
   /** One prompt per (origin, portal, operator), however many tabs ask at once. */
   private readonly pending = new Map<string, Promise<boolean>>();
-  /** Rejected in this run: asked again only after a restart, so a tab cannot nag the operator. */
-  private readonly rejected = new Set<string>();
 
   constructor(store: SessionStore, options: PairingOptions) {
     this.store = store;
@@ -62,8 +60,9 @@ export class PairingService {
         return { ok: true, pairingId: row.id };
       }
     }
+    // Blocked once, blocked until the operator lifts it in the settings: a tab cannot nag.
+    if (this.store.isBlocked(request.origin, ids.portalId, ids.operatorId)) return { ok: false, reason: 'rejected' };
     const key = JSON.stringify([request.origin, ids.portalId, ids.operatorId]);
-    if (this.rejected.has(key)) return { ok: false, reason: 'rejected' };
     if (this.options.trusted(request)) return this.issue(request, ids);
     let decision = this.pending.get(key);
     if (!decision) {
@@ -73,7 +72,7 @@ export class PairingService {
     onPending();
     const approved = await decision;
     if (!approved) {
-      this.rejected.add(key);
+      this.store.block(request.origin, ids.portalId, ids.operatorId, this.options.now());
       return { ok: false, reason: 'rejected' };
     }
     return this.issue(request, ids);
@@ -87,6 +86,15 @@ export class PairingService {
 
   list(): PairingRow[] {
     return this.store.listPairings();
+  }
+
+  blocked(): BlockRow[] {
+    return this.store.listBlocks();
+  }
+
+  /** Lets a blocked client ask again. */
+  unblock(blockId: number): boolean {
+    return this.store.unblock(blockId);
   }
 
   /** Returns false when there is no such active pairing. */

@@ -239,18 +239,28 @@ describe('pairing', () => {
     expect(rows[0]?.token_hash).not.toContain(identified.pairingToken);
   });
 
-  it('a rejected client is closed with "do not reconnect" and not asked about again', async () => {
+  it('a rejected client is closed with "do not reconnect" and not asked about again, even after a restart, until unblocked', async () => {
     let asked = 0;
-    const companion = await startCompanion({ autoApprove: false, approvePairing: async () => (asked += 1, false) });
+    const dataDir = tempDir();
+    const options = { dataDir, autoApprove: false, approvePairing: async () => (asked += 1, asked > 1) };
+    let companion = await startCompanion(options);
     const w = worker(companion);
     await w.open();
     w.identify();
     expect(await w.closed()).toBe(CLOSE_CODES.pairingRejected.code);
+    await companion.stop();
+    running.splice(running.indexOf(companion), 1);
+    companion = await startCompanion(options);
     const again = worker(companion);
     await again.open();
     again.identify();
     expect(await again.closed()).toBe(CLOSE_CODES.pairingRejected.code);
     expect(asked).toBe(1);
+    const [block] = companion.pairing.blocked();
+    expect(block).toMatchObject({ origin: ORIGIN, domain: 'acme.bitrix24.com', userId: '7' });
+    expect(companion.pairing.unblock(block!.id)).toBe(true);
+    await worker(companion).connect();
+    expect(asked).toBe(2);
   });
 
   it('an origin that is not allow-listed is never auto-approved', async () => {

@@ -101,4 +101,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_by_call ON events (call_id, at, id);
   CREATE INDEX events_by_time ON events (at);
   `,
+  // 2: pairing requests the operator blocked, remembered across restarts.
+  `
+  CREATE TABLE pairing_blocks (
+    origin      TEXT NOT NULL,
+    portal_id   INTEGER NOT NULL REFERENCES portals(id),
+    operator_id INTEGER NOT NULL REFERENCES operators(id),
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (origin, portal_id, operator_id)
+  );
+  `,
 ];

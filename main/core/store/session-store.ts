@@ -79,6 +79,16 @@ export interface PairingRow {
   revokedAt: number | null;
 }
 
+export interface BlockRow {
+  id: number;
+  origin: string;
+  domain: string;
+  memberId: string;
+  userId: string;
+  userName: string | null;
+  createdAt: number;
+}
+
 export interface StoreCounts {
   portals: number;
   operators: number;
@@ -173,6 +183,17 @@ export class SessionStore {
       ),
       touchPairing: db.prepare('UPDATE pairings SET last_used_at = ? WHERE id = ?'),
       revokePairing: db.prepare('UPDATE pairings SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      isBlocked: db.prepare<[string, number, number], { n: number }>(
+        'SELECT count(*) AS n FROM pairing_blocks WHERE origin = ? AND portal_id = ? AND operator_id = ?',
+      ),
+      block: db.prepare('INSERT OR IGNORE INTO pairing_blocks (origin, portal_id, operator_id, created_at) VALUES (?, ?, ?, ?)'),
+      unblock: db.prepare('DELETE FROM pairing_blocks WHERE rowid = ?'),
+      listBlocks: db.prepare<[], BlockRow>(
+        `SELECT b.rowid AS id, b.origin, po.domain, po.member_id AS memberId, o.user_id AS userId, o.name AS userName,
+                b.created_at AS createdAt
+         FROM pairing_blocks b JOIN portals po ON po.id = b.portal_id JOIN operators o ON o.id = b.operator_id
+         ORDER BY b.created_at`,
+      ),
       listPairings: db.prepare<[], PairingRow>(
         `SELECT p.id, p.origin, po.domain, po.member_id AS memberId, o.user_id AS userId, o.name AS userName,
                 p.created_at AS createdAt, p.last_used_at AS lastUsedAt, p.revoked_at AS revokedAt
@@ -416,6 +437,22 @@ export class SessionStore {
 
   listPairings(): PairingRow[] {
     return this.stmts.listPairings.all();
+  }
+
+  isBlocked(origin: string, portalId: number, operatorId: number): boolean {
+    return (this.stmts.isBlocked.get(origin, portalId, operatorId)?.n ?? 0) > 0;
+  }
+
+  block(origin: string, portalId: number, operatorId: number, now: number): void {
+    this.stmts.block.run(origin, portalId, operatorId, now);
+  }
+
+  unblock(id: number): boolean {
+    return this.stmts.unblock.run(id).changes > 0;
+  }
+
+  listBlocks(): BlockRow[] {
+    return this.stmts.listBlocks.all();
   }
 
   // ------------------------------------------------------------ status
