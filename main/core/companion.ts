@@ -128,10 +128,10 @@ export class Companion {
     this.store.close();
   }
 
-  private async approve(request: PairingRequest, ask: ApprovePairing | undefined): Promise<boolean> {
+  private async approve(request: PairingRequest, ask: ApprovePairing | undefined): Promise<boolean | null> {
     if (!ask) {
       this.log({ event: 'pairingRefused', ...request, reason: 'origin not allow-listed for auto-approval and nobody to ask' });
-      return false;
+      return null;
     }
     this.pendingPairings += 1;
     this.log({ event: 'pairingRequested', ...request });
@@ -214,9 +214,9 @@ export class Companion {
       conn.notifyPairingPending('waiting for the operator to allow this Bitrix24 tab in Operator Companion'),
     );
     if (!verdict.ok) {
-      return verdict.reason === 'revoked'
-        ? { ok: false, close: 'pairingRevoked', message: 'this pairing was revoked in Operator Companion' }
-        : { ok: false, close: 'pairingRejected', message: 'Operator Companion did not allow this tab' };
+      if (verdict.reason === 'revoked') return { ok: false, close: 'pairingRevoked', message: 'this pairing was revoked in Operator Companion' };
+      if (verdict.reason === 'rejected') return { ok: false, close: 'pairingRejected', message: 'Operator Companion did not allow this tab' };
+      return { ok: false, close: 'normal', message: 'nobody answered the pairing request; try again later' };
     }
     if (!conn.isOpen) return { ok: false, close: 'normal', message: 'closed while waiting' };
     const { frame, created } = this.store.resolveFrame(

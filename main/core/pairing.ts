@@ -12,12 +12,15 @@ export interface PairingRequest {
   userName: string | null;
 }
 
-/** Answers whether a new worker may connect. The desktop app shows a dialog; tests answer directly. */
-export type ApprovePairing = (request: PairingRequest) => Promise<boolean>;
+/**
+ * Answers whether a new worker may connect: true (pair it), false (block it, remembered), or null (no answer,
+ * e.g. the app is quitting: refused this time, asked again next time). The desktop app asks the operator.
+ */
+export type ApprovePairing = (request: PairingRequest) => Promise<boolean | null>;
 
 export type PairingVerdict =
   | { ok: true; pairingId: number; newToken?: string }
-  | { ok: false; reason: 'revoked' | 'rejected' };
+  | { ok: false; reason: 'revoked' | 'rejected' | 'undecided' };
 
 export interface PairingOptions {
   /** Requests approved at once, without asking (e.g. `serve --auto-approve` for allow-listed origins). */
@@ -34,7 +37,7 @@ export class PairingService {
   private readonly store: SessionStore;
   private readonly options: PairingOptions;
   /** One prompt per (origin, portal, operator), however many tabs ask at once. */
-  private readonly pending = new Map<string, Promise<boolean>>();
+  private readonly pending = new Map<string, Promise<boolean | null>>();
 
   constructor(store: SessionStore, options: PairingOptions) {
     this.store = store;
@@ -66,11 +69,12 @@ export class PairingService {
     if (this.options.trusted(request)) return this.issue(request, ids);
     let decision = this.pending.get(key);
     if (!decision) {
-      decision = this.options.approve(request).catch(() => false).finally(() => this.pending.delete(key));
+      decision = this.options.approve(request).catch(() => null).finally(() => this.pending.delete(key));
       this.pending.set(key, decision);
     }
     onPending();
     const approved = await decision;
+    if (approved === null) return { ok: false, reason: 'undecided' };
     if (!approved) {
       this.store.block(request.origin, ids.portalId, ids.operatorId, this.options.now());
       return { ok: false, reason: 'rejected' };

@@ -263,12 +263,14 @@ describe('pairing', () => {
     expect(asked).toBe(2);
   });
 
-  it('an origin that is not allow-listed is never auto-approved', async () => {
+  it('an origin that is not allow-listed is never auto-approved; with nobody to ask it may retry later, and is not blocked', async () => {
     const companion = await startCompanion({ allowLoopbackOrigins: true });
     const w = worker(companion, { origin: 'https://127.0.0.1:9443' });
     await w.open();
     w.identify();
-    expect(await w.closed()).toBe(CLOSE_CODES.pairingRejected.code);
+    expect(await w.closed()).toBe(CLOSE_CODES.normal.code);
+    expect(companion.pairing.list()).toEqual([]);
+    expect(companion.pairing.blocked()).toEqual([]);
   });
 
   it('revocation closes live sockets with the do-not-reconnect code and refuses the token afterwards', async () => {

@@ -3,12 +3,12 @@
 // shows and routes commands to the frame that owns the card. Figures come from the store's timeline, so the
 // live view and the stored record can never disagree.
 import type { CommandSource } from '../../../common/card-events.ts';
+import { CARD_ACTIONS, type CardAction } from '../../../common/ipc.ts';
 import type { CardSnapshot, CommandOutcome, CommandResultMessage, OperatorState } from '../../../common/protocol.ts';
 import type { WorkerConnection } from '../relay/worker-connection.ts';
 import type { CallUpdate, SessionStore } from '../store/session-store.ts';
 
-export type CardAction = 'mute' | 'unmute' | 'toggle' | 'hold' | 'unhold';
-export const CARD_ACTIONS: readonly CardAction[] = ['mute', 'unmute', 'toggle', 'hold', 'unhold'];
+export { CARD_ACTIONS, type CardAction };
 
 export interface CommandResponse {
   ok: boolean;

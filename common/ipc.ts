@@ -1,0 +1,121 @@
+// The one typed IPC map between the app windows and the main process: argument schemas (checked by the main
+// process before any handler runs), result types, and the status view the windows render.
+import { z } from 'zod';
+import { POLICY_PLATFORMS, type PolicyFile } from './browser-policy.ts';
+import { IPC_CHANNELS, WINDOW_VIEWS, type IpcChannel, type WindowView } from './ipc-channels.ts';
+import type { OperatorState } from './protocol-constants.ts';
+import type { Settings } from './settings.ts';
+
+export const CARD_ACTIONS = ['mute', 'unmute', 'toggle', 'hold', 'unhold'] as const;
+export type CardAction = (typeof CARD_ACTIONS)[number];
+
+export type ProblemKind = 'no_tab' | 'browser_blocked' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting' | 'start_failed';
+export interface Problem {
+  kind: ProblemKind;
+  detail: string;
+}
+
+export interface HotkeyStatus {
+  action: 'toggleMute' | 'mute' | 'unmute' | 'hold';
+  accelerator: string;
+  registered: boolean;
+  error?: string;
+}
+
+export interface StatusView {
+  state: OperatorState;
+  /** The tray shows `problem` over the operator state when something keeps the app from working. */
+  problem: boolean;
+  call: {
+    callId: string;
+    phoneNumber: string | null;
+    direction: string | null;
+    startedAt: number;
+    muted: boolean;
+    held: boolean;
+    mutedSince: number | null;
+    heldSince: number | null;
+    pending: boolean;
+  } | null;
+  connectedTabs: number;
+  lastEventAt: number | null;
+  port: number;
+  hotkeys: HotkeyStatus[];
+  hotkeysPaused: boolean;
+  pendingPairings: number;
+  problems: Problem[];
+  now: number;
+}
+
+export interface PairingRequestView {
+  id: string;
+  origin: string;
+  domain: string;
+  userId: string;
+  userName: string | null;
+  askedAt: number;
+}
+
+export interface PairedClientView {
+  id: number;
+  origin: string;
+  domain: string;
+  userId: string;
+  userName: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface BlockedClientView {
+  id: number;
+  origin: string;
+  domain: string;
+  userId: string;
+  userName: string | null;
+  createdAt: number;
+}
+
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** What each call takes (checked at the door) and gives. */
+export const IPC_ARGS = {
+  getStatus: z.tuple([]),
+  command: z.tuple([z.enum(CARD_ACTIONS)]),
+  getSettings: z.tuple([]),
+  updateSettings: z.tuple([z.record(z.string(), z.unknown())]),
+  listPairings: z.tuple([]),
+  revokePairing: z.tuple([z.number().int().positive()]),
+  unblockClient: z.tuple([z.number().int().positive()]),
+  pendingPairings: z.tuple([]),
+  decidePairing: z.tuple([z.string().min(1).max(64), z.boolean()]),
+  previewPolicy: z.tuple([z.string().min(1).max(300), z.enum(POLICY_PLATFORMS)]),
+  savePolicy: z.tuple([z.string().min(1).max(300), z.enum(POLICY_PLATFORMS)]),
+  openWindow: z.tuple([z.enum(WINDOW_VIEWS)]),
+} satisfies Record<IpcChannel, z.ZodType>;
+
+export interface IpcResults {
+  getStatus: StatusView;
+  command: { ok: boolean; outcome: string; message: string };
+  getSettings: { settings: Settings; problems: string[] };
+  updateSettings: { settings: Settings; hotkeys: HotkeyStatus[] };
+  listPairings: { paired: PairedClientView[]; blocked: BlockedClientView[] };
+  revokePairing: boolean;
+  unblockClient: boolean;
+  pendingPairings: PairingRequestView[];
+  decidePairing: boolean;
+  previewPolicy: PolicyFile;
+  savePolicy: { saved: boolean; path?: string };
+  openWindow: WindowView;
+}
+
+export type IpcArgs<C extends IpcChannel> = z.input<(typeof IPC_ARGS)[C]>;
+
+/** The bridge the preload exposes as `window.companion`: a function per call, plus status updates. */
+export type CompanionBridge = {
+  [C in IpcChannel]: (...args: IpcArgs<C>) => Promise<IpcResult<IpcResults[C]>>;
+} & {
+  onStatus(listener: (status: StatusView) => void): () => void;
+};
+
+export { IPC_CHANNELS };
