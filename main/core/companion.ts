@@ -45,6 +45,8 @@ export interface CompanionStatus {
   pendingPairings: number;
   /** Sockets open right now, identified or not. */
   openSockets: number;
+  /** When the last event from any tab was stored. */
+  lastEventAt: number | null;
 }
 
 export class Companion {
@@ -59,6 +61,7 @@ export class Companion {
   private readonly log: (entry: LogEntry) => void;
   private readonly allowedOrigins: readonly string[];
   private pendingPairings = 0;
+  private lastEventAt: number | null = null;
 
   static async start(options: CompanionOptions): Promise<Companion> {
     const companion = new Companion(options);
@@ -103,7 +106,7 @@ export class Companion {
   }
 
   status(): CompanionStatus {
-    return { port: this.port, view: this.state.view(), pendingPairings: this.pendingPairings, openSockets: this.connections.size };
+    return { port: this.port, view: this.state.view(), pendingPairings: this.pendingPairings, openSockets: this.connections.size, lastEventAt: this.lastEventAt };
   }
 
   command(action: CardAction, source: CommandSource): Promise<CommandResponse> {
@@ -179,7 +182,10 @@ export class Companion {
           receivedAt,
           event: normalized.event,
         });
-        if (outcome.ok) return { ok: true, duplicate: outcome.duplicate };
+        if (outcome.ok) {
+          this.lastEventAt = receivedAt;
+          return { ok: true, duplicate: outcome.duplicate };
+        }
         // Not acknowledged: the worker keeps the event and sends it again later.
         this.log({ event: 'storeFailed', message: outcome.error.message });
         return { ok: false, code: 'store_failed', message: 'the app could not store the event; it will be retried', permanent: false };

@@ -1,0 +1,236 @@
+// The desktop app without Electron: settings, the running instance, pairing prompts, hotkeys, reminders, the
+// status the tray and windows render, and the handlers behind every IPC call. The Electron layer supplies a
+// `DesktopPlatform` (shortcuts, notifications, dialogs, windows) and renders what this emits; tests supply
+// fakes typed against Electron's own declarations and drive the real core.
+import { browserPolicy } from '../../../common/browser-policy.ts';
+import { formatDuration, resolveLanguage, translate, type Language, type MessageKey } from '../../../common/i18n.ts';
+import type { IpcArgs, IpcResults, Problem, StatusView } from '../../../common/ipc.ts';
+import type { IpcChannel, WindowView } from '../../../common/ipc-channels.ts';
+import type { HotkeyAction, Settings } from '../../../common/settings.ts';
+import type { CardAction, CommandResponse } from '../calls/call-state.ts';
+import { startInstance, type Instance } from '../instance.ts';
+import { loadSettings, saveSettings, updateSettings } from '../settings.ts';
+import { HotkeyManager, type ShortcutRegistry } from './hotkeys.ts';
+import { PairingPrompts } from './pairing-prompts.ts';
+
+export interface DesktopPlatform {
+  shortcuts: ShortcutRegistry;
+  /** e.g. 'ru-RU' (Electron's app.getLocale()). */
+  systemLocale: string;
+  /** Global shortcuts may not reach the app on Wayland. */
+  wayland: boolean;
+  notify(title: string, body: string): void;
+  beep(): void;
+  openWindow(view: WindowView): void;
+  /** Shows a save dialog; resolves with the chosen path (after writing) or null when cancelled. */
+  saveFile(suggestedName: string, data: Buffer): Promise<string | null>;
+  setStartAtLogin(enabled: boolean): void;
+}
+
+export type IpcHandlers = { [C in IpcChannel]: (...args: IpcArgs<C>) => Promise<IpcResults[C]> };
+
+/** How long without any connected tab before it counts as a problem (a reload is not one). */
+const NO_TAB_GRACE_MS = 20_000;
+
+const HOTKEY_TO_ACTION: Record<Exclude<HotkeyAction, 'hold'>, CardAction> = { toggleMute: 'toggle', mute: 'mute', unmute: 'unmute' };
+
+export class DesktopController {
+  readonly dataDir: string;
+  private readonly platform: DesktopPlatform;
+  private readonly now: () => number;
+  private settings!: Settings;
+  private settingsProblems: string[] = [];
+  private instance!: Instance;
+  readonly prompts: PairingPrompts;
+  private readonly hotkeys: HotkeyManager;
+  private readonly listeners = new Set<(status: StatusView) => void>();
+  private readonly startedAt: number;
+  private ticker: NodeJS.Timeout | undefined;
+  private remindedForMuteAt: number | null = null;
+  private lastMuted: boolean | null = null;
+  readonly handlers: IpcHandlers;
+
+  constructor(dataDir: string, platform: DesktopPlatform, now: () => number = Date.now) {
+    this.dataDir = dataDir;
+    this.platform = platform;
+    this.now = now;
+    this.startedAt = now();
+    this.prompts = new PairingPrompts(now);
+    this.hotkeys = new HotkeyManager(platform.shortcuts, (action) => void this.hotkey(action));
+    this.handlers = this.createHandlers();
+  }
+
+  async start(): Promise<void> {
+    const loaded = loadSettings(this.dataDir);
+    this.settings = loaded.settings;
+    this.settingsProblems = loaded.problems;
+    this.instance = await startInstance({
+      dataDir: this.dataDir,
+      port: this.settings.port,
+      allowedOrigins: this.settings.allowedOrigins,
+      approvePairing: (request) => {
+        this.platform.notify('Operator Companion', this.t('notify.pairing', { domain: request.domain, user: request.userName ?? request.userId }));
+        this.platform.openWindow('pairing');
+        return this.prompts.ask(request);
+      },
+    });
+    this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
+    this.instance.companion.state.onChange(() => this.changed());
+    this.prompts.onChange(() => this.changed());
+    // Durations in the tooltip and the status window, the reminder, and the "no tab" problem need a clock.
+    this.ticker = setInterval(() => this.changed(), 1_000);
+    this.ticker.unref();
+    this.changed();
+  }
+
+  get language(): Language {
+    return resolveLanguage(this.settings?.language ?? 'system', this.platform.systemLocale);
+  }
+
+  get currentSettings(): Settings {
+    return this.settings;
+  }
+
+  onStatus(listener: (status: StatusView) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  status(): StatusView {
+    const companion = this.instance.companion.status();
+    const view = companion.view;
+    const call = view.call;
+    const problems = this.problems(view.connectedFrames);
+    return {
+      state: view.state,
+      problem: problems.some((p) => p.kind === 'no_tab' || p.kind === 'pairing_waiting'),
+      call: call && {
+        callId: call.callId,
+        phoneNumber: call.phoneNumber,
+        direction: call.direction,
+        startedAt: call.startedAt,
+        muted: call.muted,
+        held: call.held,
+        mutedSince: call.mutedSince,
+        heldSince: call.heldSince,
+        pending: call.requested.muted !== undefined || call.requested.held !== undefined,
+      },
+      connectedTabs: view.connectedFrames,
+      lastEventAt: companion.lastEventAt,
+      port: companion.port,
+      hotkeys: this.hotkeys.status,
+      hotkeysPaused: this.settings.hotkeysPaused,
+      pendingPairings: this.prompts.list().length,
+      problems,
+      now: this.now(),
+    };
+  }
+
+  /** A command from the tray or a hotkey; failures are told briefly instead of passing silently. */
+  async command(action: CardAction, source: 'tray' | 'hotkey' | 'window'): Promise<CommandResponse> {
+    const response = await this.instance.companion.command(action, source);
+    if (!response.ok && source !== 'window') {
+      const key: MessageKey = response.outcome === 'no_call' ? 'notify.noCall' : response.outcome === 'not_connected' ? 'notify.notConnected' : 'notify.failed';
+      this.platform.notify('Operator Companion', this.t(key, { message: response.message }));
+    }
+    return response;
+  }
+
+  async setHotkeysPaused(paused: boolean): Promise<void> {
+    await this.handlers.updateSettings({ hotkeysPaused: paused });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.ticker);
+    this.hotkeys.clear();
+    this.prompts.dispose();
+    await this.instance?.stop();
+    this.listeners.clear();
+  }
+
+  private t(key: MessageKey, params?: Record<string, string | number>): string {
+    return translate(this.language, key, params);
+  }
+
+  private async hotkey(action: HotkeyAction): Promise<void> {
+    if (action === 'hold') {
+      const held = this.instance.companion.state.view().call?.held ?? false;
+      await this.command(held ? 'unhold' : 'hold', 'hotkey');
+      return;
+    }
+    await this.command(HOTKEY_TO_ACTION[action], 'hotkey');
+  }
+
+  private problems(connectedTabs: number): Problem[] {
+    const problems: Problem[] = [];
+    if (connectedTabs === 0 && this.now() - this.startedAt > NO_TAB_GRACE_MS) problems.push({ kind: 'no_tab', detail: this.t('problem.no_tab') });
+    if (this.prompts.list().length > 0) problems.push({ kind: 'pairing_waiting', detail: this.t('problem.pairing_waiting') });
+    for (const hotkey of this.hotkeys.status) {
+      if (!hotkey.registered && hotkey.error !== 'paused') {
+        problems.push({ kind: 'hotkey_failed', detail: this.t('problem.hotkey_failed', { detail: `${hotkey.accelerator} (${hotkey.error ?? ''})` }) });
+      }
+    }
+    if (this.platform.wayland) problems.push({ kind: 'wayland', detail: this.t('problem.wayland') });
+    if (this.settingsProblems.length > 0) problems.push({ kind: 'settings_invalid', detail: this.t('problem.settings_invalid', { detail: this.settingsProblems.join('; ') }) });
+    return problems;
+  }
+
+  private changed(): void {
+    if (!this.instance) return;
+    const status = this.status();
+    this.cues(status);
+    for (const listener of this.listeners) listener(status);
+  }
+
+  /** The optional sound on a mute change, and the reminder when muted too long on a call. */
+  private cues(status: StatusView): void {
+    const muted = status.call?.muted ?? false;
+    if (this.settings.soundCues && this.lastMuted !== null && muted !== this.lastMuted) this.platform.beep();
+    this.lastMuted = muted;
+    const limit = this.settings.muteReminderSeconds * 1000;
+    const since = status.call?.mutedSince ?? null;
+    if (limit > 0 && muted && since !== null && status.now - since >= limit && this.remindedForMuteAt !== since) {
+      this.remindedForMuteAt = since;
+      this.platform.notify('Operator Companion', this.t('notify.reminder', { duration: formatDuration(status.now - since) }));
+    }
+  }
+
+  private createHandlers(): IpcHandlers {
+    return {
+      getStatus: async () => this.status(),
+      command: async (action) => {
+        const response = await this.command(action, 'window');
+        return { ok: response.ok, outcome: response.outcome, message: response.message };
+      },
+      getSettings: async () => ({ settings: this.settings, problems: this.settingsProblems }),
+      updateSettings: async (change) => {
+        const result = updateSettings(this.settings, change);
+        if (!result.ok) throw new Error(result.error);
+        const previous = this.settings;
+        saveSettings(this.dataDir, result.settings);
+        this.settings = result.settings;
+        this.settingsProblems = [];
+        if (previous.startAtLogin !== this.settings.startAtLogin) this.platform.setStartAtLogin(this.settings.startAtLogin);
+        const hotkeys = this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
+        this.changed();
+        return { settings: this.settings, hotkeys };
+      },
+      listPairings: async () => ({ paired: this.instance.companion.pairing.list(), blocked: this.instance.companion.pairing.blocked() }),
+      revokePairing: async (id) => this.instance.companion.revokePairing(id),
+      unblockClient: async (id) => this.instance.companion.pairing.unblock(id),
+      pendingPairings: async () => this.prompts.list(),
+      decidePairing: async (id, allow) => this.prompts.decide(id, allow),
+      previewPolicy: async (portal, platform) => browserPolicy(portal, platform),
+      savePolicy: async (portal, platform) => {
+        const file = browserPolicy(portal, platform);
+        const data = file.encoding === 'utf16le' ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(file.content, 'utf16le')]) : Buffer.from(file.content, 'utf8');
+        const path = await this.platform.saveFile(file.fileName, data);
+        return path === null ? { saved: false } : { saved: true, path };
+      },
+      openWindow: async (view) => {
+        this.platform.openWindow(view);
+        return view;
+      },
+    };
+  }
+}
