@@ -21,12 +21,23 @@ export default tseslint.config(
   {
     // The core runs under plain Node (tests, benchmarks, the CLI): Electron is for the adapters only.
     files: ['main/**/*.ts'],
-    ignores: ['main/electron/**'],
+    ignores: ['main/electron/**', 'main/index.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'Only main/electron/ may import electron: the core must run without it.' }],
         patterns: [{ group: ['**/electron/**'], message: 'The core may not depend on the Electron adapters.' }],
       }],
+    },
+  },
+  {
+    // One IPC map, used only through its wrappers (main/electron/ipc.ts, preload/index.ts).
+    files: ['**/*.ts'],
+    ignores: ['main/electron/ipc.ts', 'preload/index.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "MemberExpression[object.name='ipcMain'][property.name=/^(handle|on|once|handleOnce)$/]", message: 'Register IPC through main/electron/ipc.ts (validated, sender-checked).' },
+        { selector: "MemberExpression[object.name='ipcRenderer']", message: 'Windows reach the main process only through the preload bridge.' },
+      ],
     },
   },
   {

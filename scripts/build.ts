@@ -13,7 +13,7 @@ async function buildMain(): Promise<void> {
   rmSync(path.join(out, 'main'), { recursive: true, force: true });
   await build({
     absWorkingDir: root,
-    entryPoints: { cli: 'main/cli/index.ts', index: 'main/electron/index.ts' },
+    entryPoints: { cli: 'main/cli/index.ts', index: 'main/index.ts' },
     outdir: 'out/main',
     bundle: true,
     platform: 'node',
@@ -60,4 +60,33 @@ async function buildWorker(): Promise<void> {
   copyFileSync(path.join(root, 'worker', 'error.html'), path.join(dir, 'error.html'));
 }
 
-await Promise.all([buildMain(), buildWorker()]);
+/** The sandboxed preload must be one CommonJS file; the windows are a script and a stylesheet (a strict CSP). */
+async function buildWindows(): Promise<void> {
+  for (const dir of ['preload', 'renderer']) rmSync(path.join(out, dir), { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints: ['preload/index.ts'],
+    outfile: 'out/preload/index.cjs',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    external: ['electron'],
+    logLevel: 'warning',
+  });
+  await build({
+    absWorkingDir: root,
+    entryPoints: ['renderer/app.ts'],
+    outfile: 'out/renderer/app.js',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome130',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'app.css']) copyFileSync(path.join(root, 'renderer', file), path.join(out, 'renderer', file));
+}
+
+await Promise.all([buildMain(), buildWorker(), buildWindows()]);

@@ -1,0 +1,142 @@
+// The desktop app's main process, as a table of contents: each phase is a small named function. The work is
+// done by the core (main/core/), which knows no Electron; the adapters in main/electron/ render its state.
+import path from 'node:path';
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, shell, Tray } from 'electron';
+import { IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
+import { DesktopController } from './core/desktop/desktop-controller.ts';
+import { rendererFile } from './core/desktop/renderer-files.ts';
+import { trayModel, type TrayCommand, type TrayIcon } from './core/desktop/tray-model.ts';
+import { defaultDataDir } from './core/paths.ts';
+import { registerIpc } from './electron/ipc.ts';
+import { electronPlatform } from './electron/platform.ts';
+import { TrayAdapter } from './electron/tray-adapter.ts';
+import { rendererDir, WindowManager } from './electron/windows.ts';
+
+const mainDir = import.meta.dirname;
+// Kept for the app's lifetime: a tray that is garbage-collected disappears.
+let tray: Tray | null = null;
+
+function claimSingleInstance(): boolean {
+  if (app.requestSingleInstanceLock()) return true;
+  app.quit();
+  return false;
+}
+
+function useDataDirectory(): string {
+  // The same folder the CLI uses by default, so `operator-companion mute` finds the app.
+  const dataDir = defaultDataDir();
+  app.setPath('userData', dataDir);
+  return dataDir;
+}
+
+function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: false } }]);
+}
+
+function serveRenderer(): void {
+  const dir = rendererDir(mainDir);
+  protocol.handle('app', (request) => {
+    const url = new URL(request.url);
+    const file = url.host === 'companion' ? rendererFile(dir, url.pathname) : rendererFile(dir, '/missing');
+    return new Response(file.body, { status: file.status, headers: file.headers });
+  });
+}
+
+function denyPermissions(): void {
+  app.on('web-contents-created', (_event, contents) => {
+    contents.session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    contents.session.setPermissionCheckHandler(() => false);
+  });
+}
+
+function trayImages(): (icon: TrayIcon) => Electron.NativeImage {
+  const dir = app.isPackaged ? path.join(process.resourcesPath, 'tray') : path.join(app.getAppPath(), 'build', 'tray');
+  const cache = new Map<TrayIcon, Electron.NativeImage>();
+  return (icon) => {
+    let image = cache.get(icon);
+    if (!image) {
+      const file = process.platform === 'darwin' ? `${icon}Template.png` : process.platform === 'win32' ? `${icon}.ico` : `${icon}.png`;
+      image = nativeImage.createFromPath(path.join(dir, file));
+      if (process.platform === 'darwin') image.setTemplateImage(true);
+      cache.set(icon, image);
+    }
+    return image;
+  };
+}
+
+async function startCore(windows: WindowManager): Promise<DesktopController> {
+  const controller = new DesktopController(
+    useDataDirectory(),
+    electronPlatform({ app, globalShortcut, Notification, shell, dialog, openWindow: (view) => windows.show(view) }),
+  );
+  await controller.start();
+  return controller;
+}
+
+function showTray(controller: DesktopController, windows: WindowManager): void {
+  const images = trayImages();
+  tray = new Tray(images('not_connected'));
+  const run: Record<TrayCommand, () => void> = {
+    toggleMute: () => void controller.command('toggle', 'tray'),
+    hold: () => void controller.command('hold', 'tray'),
+    unhold: () => void controller.command('unhold', 'tray'),
+    openStatus: () => windows.show('status'),
+    openSettings: () => windows.show('settings'),
+    openAssistant: () => windows.show('assistant'),
+    openPairing: () => windows.show('pairing'),
+    toggleHotkeysPaused: () => void controller.setHotkeysPaused(!controller.currentSettings.hotkeysPaused),
+    quit: () => app.quit(),
+  };
+  const adapter = new TrayAdapter({ tray, buildMenu: (t) => Menu.buildFromTemplate(t), image: images, onCommand: (c) => run[c]() });
+  const render = (): void => adapter.render(trayModel(controller.status(), controller.language));
+  render();
+  controller.onStatus((status) => {
+    adapter.render(trayModel(status, controller.language));
+    windows.broadcast(IPC_STATUS_EVENT, status);
+  });
+  tray.on('click', () => windows.show('status'));
+}
+
+function followPower(controller: DesktopController): void {
+  // After sleep the tabs reconnect by themselves; re-render at once so the tray is not stale meanwhile.
+  const refresh = (): void => void controller.handlers.getStatus();
+  powerMonitor.on('resume', refresh);
+  powerMonitor.on('unlock-screen', refresh);
+}
+
+function quitCleanly(controller: DesktopController, windows: WindowManager): void {
+  let stopping = false;
+  app.on('before-quit', (event) => {
+    if (stopping) return;
+    stopping = true;
+    event.preventDefault();
+    windows.closeAll();
+    globalShortcut.unregisterAll();
+    void controller.stop().finally(() => {
+      tray?.destroy();
+      app.exit(0);
+    });
+  });
+  // A tray app keeps running with every window closed.
+  app.on('window-all-closed', () => {});
+}
+
+async function main(): Promise<void> {
+  if (!claimSingleInstance()) return;
+  registerAppScheme();
+  denyPermissions();
+  await app.whenReady();
+  serveRenderer();
+  const windows = new WindowManager({ BrowserWindow, preloadPath: path.join(mainDir, '..', 'preload', 'index.cjs') });
+  const controller = await startCore(windows);
+  registerIpc(ipcMain, controller.handlers);
+  showTray(controller, windows);
+  followPower(controller);
+  quitCleanly(controller, windows);
+  app.on('second-instance', () => windows.show('status'));
+}
+
+main().catch((error: unknown) => {
+  dialog.showErrorBox('Operator Companion could not start', error instanceof Error ? error.message : String(error));
+  app.exit(1);
+});

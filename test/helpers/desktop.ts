@@ -1,0 +1,61 @@
+// A desktop controller on a temporary data directory with a fake platform typed against the real interface:
+// hotkey registrations, notifications, opened windows and saved files are recorded for the tests.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WindowView } from '../../common/ipc-channels.ts';
+import type { Settings } from '../../common/settings.ts';
+import { DesktopController, type DesktopPlatform } from '../../main/core/desktop/desktop-controller.ts';
+import { freePort } from './cli.ts';
+
+export interface FakePlatform extends DesktopPlatform {
+  registered: Map<string, () => void>;
+  /** Accelerators the "system" refuses, as if another program held them. */
+  taken: Set<string>;
+  notifications: string[];
+  windows: WindowView[];
+  saved: Array<{ name: string; data: Buffer; path: string }>;
+  loginItem: boolean[];
+  beeps: number;
+}
+
+export function fakePlatform(dataDir: string, options: { locale?: string; wayland?: boolean } = {}): FakePlatform {
+  const platform: FakePlatform = {
+    registered: new Map(),
+    taken: new Set(),
+    notifications: [],
+    windows: [],
+    saved: [],
+    loginItem: [],
+    beeps: 0,
+    shortcuts: {
+      register: (accelerator, callback) => {
+        if (platform.taken.has(accelerator)) return false;
+        platform.registered.set(accelerator, callback);
+        return true;
+      },
+      unregister: (accelerator) => void platform.registered.delete(accelerator),
+    },
+    systemLocale: options.locale ?? 'en-US',
+    wayland: options.wayland ?? false,
+    notify: (_title, body) => void platform.notifications.push(body),
+    beep: () => void (platform.beeps += 1),
+    openWindow: (view) => void platform.windows.push(view),
+    saveFile: async (name, data) => {
+      const file = path.join(dataDir, name);
+      writeFileSync(file, data);
+      platform.saved.push({ name, data, path: file });
+      return file;
+    },
+    setStartAtLogin: (enabled) => void platform.loginItem.push(enabled),
+  };
+  return platform;
+}
+
+/** Starts a controller whose relay listens on a free port and trusts `origins`. */
+export async function startDesktop(dataDir: string, settings: Partial<Settings> = {}, platformOptions: { locale?: string; wayland?: boolean } = {}): Promise<{ controller: DesktopController; platform: FakePlatform }> {
+  writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ port: await freePort(), ...settings }));
+  const platform = fakePlatform(dataDir, platformOptions);
+  const controller = new DesktopController(dataDir, platform);
+  await controller.start();
+  return { controller, platform };
+}
