@@ -35,6 +35,16 @@ function unwrap<T>(result: IpcResult<T>): T {
   return result.value;
 }
 
+/**
+ * Replaces a view's content without losing the keyboard focus: the element that had it is found again in the
+ * new content by its `data-key` (views re-render every second for the durations).
+ */
+function render(root: HTMLElement, ...children: Child[]): void {
+  const focusedKey = (document.activeElement as HTMLElement | null)?.dataset?.key;
+  root.replaceChildren(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
+  if (focusedKey) root.querySelector<HTMLElement>(`[data-key="${focusedKey}"]`)?.focus();
+}
+
 function announce(text: string): void {
   const announcer = document.getElementById('announcer') as HTMLElement;
   announcer.textContent = text;
@@ -97,18 +107,18 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
       if (result.ok && !result.value.ok) announce(result.value.message);
     };
     const problemActions: Partial<Record<string, HTMLButtonElement>> = {
-      no_tab: h('button', { type: 'button', onclick: () => void api.openWindow('assistant') }, t('button.assistant')),
-      pairing_waiting: h('button', { type: 'button', onclick: () => void api.openWindow('pairing') }, t('button.pairing')),
-      hotkey_failed: h('button', { type: 'button', onclick: () => void api.openWindow('settings') }, t('button.settings')),
+      no_tab: h('button', { type: 'button', 'data-key': 'fix-no_tab', onclick: () => void api.openWindow('assistant') }, t('button.assistant')),
+      pairing_waiting: h('button', { type: 'button', 'data-key': 'fix-pairing', onclick: () => void api.openWindow('pairing') }, t('button.pairing')),
+      hotkey_failed: h('button', { type: 'button', 'data-key': 'fix-hotkey', onclick: () => void api.openWindow('settings') }, t('button.settings')),
     };
-    root.replaceChildren(
+    render(root,
       h('header', { class: `headline state-${shown}` }, icon(shown), h('h1', {}, headline)),
       h('section', { 'aria-label': t('status.call') },
         call ? null : h('p', { class: 'muted' }, t('status.noCall')),
         h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
         h('div', { class: 'actions' },
-          h('button', { type: 'button', class: call?.muted ? 'primary danger' : 'primary', disabled: !call, onclick: act('toggle') }, t(call?.muted ? 'button.unmute' : 'button.mute')),
-          h('button', { type: 'button', disabled: !call, onclick: act(call?.held ? 'unhold' : 'hold') }, t(call?.held ? 'button.resume' : 'button.hold')),
+          h('button', { type: 'button', 'data-key': 'mute', class: call?.muted ? 'primary danger' : 'primary', disabled: !call, onclick: act('toggle') }, t(call?.muted ? 'button.unmute' : 'button.mute')),
+          h('button', { type: 'button', 'data-key': 'hold', disabled: !call, onclick: act(call?.held ? 'unhold' : 'hold') }, t(call?.held ? 'button.resume' : 'button.hold')),
         ),
       ),
       h('section', { class: 'problems', 'aria-label': t('status.problems') },
@@ -117,8 +127,8 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
           ? h('p', { class: 'ok' }, t('status.allGood'))
           : h('ul', {}, ...status.problems.map((p) => h('li', { class: `problem problem-${p.kind}` }, h('span', {}, p.detail), problemActions[p.kind] ?? null))),
       ),
-      h('footer', {}, h('button', { type: 'button', class: 'link', onclick: () => void api.openWindow('settings') }, t('button.settings')), ' · ',
-        h('button', { type: 'button', class: 'link', onclick: () => void api.openWindow('assistant') }, t('button.assistant'))),
+      h('footer', {}, h('button', { type: 'button', class: 'link', 'data-key': 'footer-settings', onclick: () => void api.openWindow('settings') }, t('button.settings')), ' · ',
+        h('button', { type: 'button', class: 'link', 'data-key': 'footer-assistant', onclick: () => void api.openWindow('assistant') }, t('button.assistant'))),
     );
   };
 }

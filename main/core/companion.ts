@@ -8,7 +8,7 @@ import { CallState, type CardAction, type CommandResponse, type OperatorView } f
 import { IngestQueue } from './ingest-queue.ts';
 import { PairingService, type ApprovePairing, type PairingRequest } from './pairing.ts';
 import { startRelayServer, type RelayServer } from './relay/relay-server.ts';
-import { normalizeOrigin } from './relay/upgrade-policy.ts';
+import { normalizeOrigin, type UpgradePolicy } from './relay/upgrade-policy.ts';
 import { DEFAULT_TIMINGS, WorkerConnection, type ConnectionHooks, type ConnectionTimings, type IdentifyOutcome } from './relay/worker-connection.ts';
 import { SessionStore } from './store/session-store.ts';
 
@@ -59,7 +59,8 @@ export class Companion {
   private readonly options: CompanionOptions;
   private readonly now: () => number;
   private readonly log: (entry: LogEntry) => void;
-  private readonly allowedOrigins: readonly string[];
+  /** Read by the upgrade checks on every connection, so a change applies to the next socket. */
+  private readonly policy: UpgradePolicy;
   private pendingPairings = 0;
   private lastEventAt: number | null = null;
 
@@ -79,11 +80,7 @@ export class Companion {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => {});
-    this.allowedOrigins = options.allowedOrigins.map((origin) => {
-      const normalized = normalizeOrigin(origin);
-      if (!normalized) throw new Error(`allowed origin "${origin}" is not an origin like https://host[:port]`);
-      return normalized;
-    });
+    this.policy = { allowedOrigins: normalizeOrigins(options.allowedOrigins), allowLoopbackOrigins: options.allowLoopbackOrigins ?? false };
     this.store = SessionStore.openInDir(options.dataDir);
     this.state = new CallState(this.store, {
       graceMs: options.graceMs ?? 60_000,
@@ -93,7 +90,7 @@ export class Companion {
     });
     const approve = options.approvePairing;
     this.pairing = new PairingService(this.store, {
-      trusted: (request) => (options.autoApprove ?? false) && this.allowedOrigins.includes(request.origin),
+      trusted: (request) => (options.autoApprove ?? false) && this.policy.allowedOrigins.includes(request.origin),
       now: this.now,
       approve: (request) => this.approve(request, approve),
     });
@@ -107,6 +104,11 @@ export class Companion {
 
   status(): CompanionStatus {
     return { port: this.port, view: this.state.view(), pendingPairings: this.pendingPairings, openSockets: this.connections.size, lastEventAt: this.lastEventAt };
+  }
+
+  /** Changes which worker origins may connect from now on (open sockets stay). */
+  setAllowedOrigins(origins: readonly string[]): void {
+    this.policy.allowedOrigins = normalizeOrigins(origins);
   }
 
   command(action: CardAction, source: CommandSource): Promise<CommandResponse> {
@@ -151,7 +153,7 @@ export class Companion {
     this.relay = await startRelayServer({
       port: this.options.port ?? DEFAULT_PORT,
       fallbackCount: this.options.portFallbackCount ?? PORT_FALLBACK_COUNT - 1,
-      policy: { allowedOrigins: this.allowedOrigins, allowLoopbackOrigins: this.options.allowLoopbackOrigins ?? false },
+      policy: this.policy,
       onRejected: (reason) => this.log({ event: 'upgradeRejected', reason }),
       onConnection: (socket, origin) => {
         const conn = new WorkerConnection(socket, hooks, {
@@ -253,4 +255,12 @@ export class Companion {
       ...(verdict.newToken === undefined ? {} : { pairingToken: verdict.newToken }),
     };
   }
+}
+
+function normalizeOrigins(origins: readonly string[]): string[] {
+  return origins.map((origin) => {
+    const normalized = normalizeOrigin(origin);
+    if (!normalized) throw new Error(`allowed origin "${origin}" is not an origin like https://host[:port]`);
+    return normalized;
+  });
 }

@@ -136,6 +136,16 @@ describe('IPC at the door', () => {
     expect(controller.currentSettings.port).not.toBe(80);
   });
 
+  it('a worker origin added in the settings may connect at once', async () => {
+    const { controller } = await desktop();
+    const refused = new TestWorker({ port: controller.status().port, origin: ORIGIN });
+    await expect(refused.open()).rejects.toThrow(/403/);
+    expect(await dispatchIpc(controller.handlers, 'updateSettings', [{ allowedOrigins: [ORIGIN] }])).toMatchObject({ ok: true });
+    const accepted = new TestWorker({ port: controller.status().port, origin: ORIGIN });
+    workers.push(accepted);
+    expect((await accepted.open()).type).toBe('hello');
+  });
+
   it('a reminder comes once per long mute, and the sound cue follows mute changes', async () => {
     const { controller, platform } = await desktop({ allowedOrigins: [ORIGIN], muteReminderSeconds: 1, soundCues: true });
     const w = new TestWorker({ port: controller.status().port, origin: ORIGIN });

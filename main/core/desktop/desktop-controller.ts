@@ -211,6 +211,7 @@ export class DesktopController {
         this.settings = result.settings;
         this.settingsProblems = [];
         if (previous.startAtLogin !== this.settings.startAtLogin) this.platform.setStartAtLogin(this.settings.startAtLogin);
+        this.instance.companion.setAllowedOrigins(this.settings.allowedOrigins);
         const hotkeys = this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
         this.changed();
         return { settings: this.settings, hotkeys };

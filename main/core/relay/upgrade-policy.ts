@@ -4,7 +4,7 @@
 
 export interface UpgradePolicy {
   /** Exact HTTPS origins of the worker host, e.g. `https://companion.example.com`. */
-  allowedOrigins: readonly string[];
+  allowedOrigins: string[];
   /** Also accept `http(s)://127.0.0.1|localhost|[::1]` origins on any port: for development and the emulator. */
   allowLoopbackOrigins: boolean;
 }

@@ -1,0 +1,193 @@
+// The app windows in real Chromium, with the preload bridge replaced by one that calls the real main-process
+// IPC handlers (through the same validating dispatcher), against a real core and store. Each window is
+// screenshotted to out/screenshots/ to be looked at.
+import http from 'node:http';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { IPC_CHANNELS } from '../../common/ipc-channels.ts';
+import { CLOSE_CODES } from '../../common/protocol.ts';
+import type { DesktopController } from '../../main/core/desktop/desktop-controller.ts';
+import { dispatchIpc } from '../../main/core/desktop/ipc-dispatch.ts';
+import { rendererFile } from '../../main/core/desktop/renderer-files.ts';
+import { CHROMIUM } from '../helpers/browser.ts';
+import { startDesktop, type FakePlatform } from '../helpers/desktop.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
+import { TestWorker } from '../helpers/test-worker.ts';
+import { SCREENSHOTS } from './harness.ts';
+
+const ORIGIN = 'https://worker.test';
+const RENDERER = path.join(import.meta.dirname, '..', '..', 'out', 'renderer');
+const tempDir = useTempDirs();
+let browser: Browser;
+let server: http.Server;
+let base: string;
+const controllers: DesktopController[] = [];
+const workers: TestWorker[] = [];
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  server = http.createServer((req, res) => {
+    const file = rendererFile(RENDERER, new URL(req.url ?? '/', 'http://x').pathname);
+    res.writeHead(file.status, file.headers).end(file.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.kill();
+  for (const c of controllers.splice(0)) await c.stop();
+});
+
+interface Opened {
+  page: Page;
+  consoleErrors: string[];
+}
+
+/** Opens a view with the bridge wired to the controller's real IPC handlers, as the preload would. */
+async function openWindow(controller: DesktopController, view: string, options: { colorScheme?: 'light' | 'dark'; locale?: string } = {}): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width: 520, height: 720 }, colorScheme: options.colorScheme ?? 'light', locale: options.locale ?? 'en-US' });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.exposeBinding('__companionInvoke', (_source, channel: string, args: unknown[]) => dispatchIpc(controller.handlers, channel, args));
+  await page.addInitScript((channels: readonly string[]) => {
+    const listeners: Array<(status: unknown) => void> = [];
+    const invoke = (window as unknown as { __companionInvoke: (c: string, a: unknown[]) => Promise<unknown> }).__companionInvoke;
+    const bridge: Record<string, unknown> = Object.fromEntries(channels.map((c) => [c, (...args: unknown[]) => invoke(c, args)]));
+    bridge.onStatus = (listener: (status: unknown) => void) => {
+      listeners.push(listener);
+      return () => listeners.splice(listeners.indexOf(listener), 1);
+    };
+    (window as unknown as { companion: unknown; __pushStatus: (s: unknown) => void }).companion = bridge;
+    (window as unknown as { __pushStatus: (s: unknown) => void }).__pushStatus = (status) => listeners.forEach((l) => l(status));
+  }, IPC_CHANNELS);
+  controller.onStatus((status) => void page.evaluate((s) => (window as unknown as { __pushStatus?: (s: unknown) => void }).__pushStatus?.(s), status).catch(() => {}));
+  await page.goto(`${base}/index.html?view=${view}`);
+  await page.locator('h1').first().waitFor();
+  return { page, consoleErrors };
+}
+
+async function desktop(settings: Parameters<typeof startDesktop>[1] = {}, platformOptions?: Parameters<typeof startDesktop>[2]): Promise<{ controller: DesktopController; platform: FakePlatform }> {
+  const result = await startDesktop(tempDir(), { allowedOrigins: [ORIGIN], ...settings }, platformOptions);
+  controllers.push(result.controller);
+  return result;
+}
+
+/** A worker from the allow-listed origin, approved the way the operator would in the pairing window. */
+async function pairedWorker(controller: DesktopController, options: Partial<ConstructorParameters<typeof TestWorker>[0]> = {}): Promise<TestWorker> {
+  const w = new TestWorker({ port: controller.status().port, origin: ORIGIN, ...options });
+  workers.push(w);
+  await w.open();
+  w.identify();
+  await expect.poll(() => controller.prompts.list().length).toBeGreaterThan(0);
+  controller.prompts.decide(controller.prompts.list()[0]!.id, true);
+  w.afterIdentified(await w.next('identified'));
+  return w;
+}
+
+describe('status window', () => {
+  it('follows a call, announces changes, and mutes from the keyboard', async () => {
+    const { controller } = await desktop();
+    const { page, consoleErrors } = await openWindow(controller, 'status');
+    const w = await pairedWorker(controller);
+    await w.emitAndWait('initialized', { CALL_ID: 'c1', PHONE_NUMBER: '+74951234567', CALL_DIRECTION: 'incoming' });
+    await expect.poll(() => page.locator('h1').textContent()).toBe('On a call: microphone live');
+    expect(await page.locator('#announcer').textContent()).toBe('On a call: microphone live');
+
+    // Keyboard only: Tab to the Mute button and press Enter; the card gets CallCardSetMute and confirms.
+    // The window re-renders every second; the focus must stay where the operator put it.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Mute');
+    await page.waitForTimeout(1_200);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Mute');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('On a call: MUTED');
+    expect(w.received.filter((m) => m.type === 'command').map((m) => (m as { command: string }).command)).toEqual(['CallCardSetMute']);
+    expect(await page.locator('#announcer').textContent()).toBe('On a call: MUTED');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-status-muted.png') });
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  });
+
+  it('shows problems with what to do, in dark mode and in Russian', async () => {
+    const { controller } = await desktop({ hotkeys: { toggleMute: 'F13', mute: '', unmute: '', hold: '' } }, { locale: 'ru-RU', wayland: true });
+    const { page, consoleErrors } = await openWindow(controller, 'status', { colorScheme: 'dark', locale: 'ru-RU' });
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Нет связи с Битрикс24');
+    expect(await page.locator('.problem-wayland').textContent()).toMatch(/Wayland/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-status-dark-ru.png') });
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  });
+});
+
+describe('pairing window', () => {
+  it('lists who asks, and Allow lets the tab in', async () => {
+    const { controller, platform } = await desktop();
+    const { page } = await openWindow(controller, 'pairing');
+    expect(await page.locator('main').textContent()).toContain('No requests are waiting.');
+    const w = new TestWorker({ port: controller.status().port, origin: ORIGIN, userName: 'Olga Operator' });
+    workers.push(w);
+    await w.open();
+    w.identify();
+    await expect.poll(() => page.locator('.card').count()).toBe(1);
+    expect(platform.windows).toEqual(['pairing']);
+    expect(await page.locator('.card').textContent()).toMatch(/acme\.bitrix24\.com.*Olga Operator \(7\).*https:\/\/worker\.test/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-pairing.png') });
+    const identified = w.next('identified');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    expect((await identified).pairingToken).toBeDefined();
+    await expect.poll(() => page.locator('.card').count()).toBe(0);
+  });
+});
+
+describe('settings window', () => {
+  it('saves valid settings, names invalid ones, and revokes a paired tab', async () => {
+    const { controller, platform } = await desktop();
+    const w = await pairedWorker(controller);
+    const { page, consoleErrors } = await openWindow(controller, 'settings');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-settings.png'), fullPage: true });
+
+    await page.locator('#hotkey-toggleMute').fill('M');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toMatch(/hotkeys\.toggleMute: a global hotkey needs a modifier/);
+
+    await page.locator('#hotkey-toggleMute').fill('CommandOrControl+Shift+F8');
+    await page.locator('#start-at-login').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toBe('Saved.');
+    expect(controller.currentSettings).toMatchObject({ startAtLogin: true, hotkeys: { toggleMute: 'CommandOrControl+Shift+F8' } });
+    expect(platform.loginItem).toEqual([true]);
+    expect(platform.registered.has('CommandOrControl+Shift+F8')).toBe(true);
+
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    expect(await w.closed()).toBe(CLOSE_CODES.pairingRevoked.code);
+    await expect.poll(() => page.locator('.clients em').textContent()).toBe('revoked');
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  });
+});
+
+describe('browser setup assistant', () => {
+  it('shows the steps for the portal and saves the IT policy file', async () => {
+    const { controller, platform } = await desktop();
+    const { page, consoleErrors } = await openWindow(controller, 'assistant');
+    await page.locator('#portal').fill('acme.bitrix24.com');
+    await page.locator('#platform').selectOption('linux');
+    await expect.poll(() => page.locator('#policy-preview').textContent()).toContain('"LoopbackNetworkAllowedForUrls": [\n    "https://acme.bitrix24.com"');
+    expect(await page.locator('ol').textContent()).toContain('Open your Bitrix24 (https://acme.bitrix24.com)');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-assistant.png'), fullPage: true });
+
+    await page.locator('#platform').selectOption('windows');
+    await page.getByRole('button', { name: 'Save policy file…' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toMatch(/Saved to .*operator-companion-browser-policy\.reg/);
+    const saved = platform.saved[0]!.data;
+    expect([saved[0], saved[1]]).toEqual([0xff, 0xfe]);
+    expect(saved.subarray(2).toString('utf16le')).toContain('"1"="https://acme.bitrix24.com"');
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  });
+});
