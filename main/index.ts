@@ -23,8 +23,9 @@ function claimSingleInstance(): boolean {
 }
 
 function useDataDirectory(): string {
-  // The same folder the CLI uses by default, so `operator-companion mute` finds the app.
-  const dataDir = defaultDataDir();
+  // The same folder the CLI uses by default, so `operator-companion mute` finds the app. The smoke test
+  // (`npm run test:electron`) points it elsewhere.
+  const dataDir = process.env.OPERATOR_COMPANION_DATA_DIR || defaultDataDir();
   app.setPath('userData', dataDir);
   return dataDir;
 }
@@ -134,6 +135,10 @@ async function main(): Promise<void> {
   followPower(controller);
   quitCleanly(controller, windows);
   app.on('second-instance', () => windows.show('status'));
+  if (process.env.OPERATOR_COMPANION_SMOKE_TEST === '1') {
+    process.stdout.write(`${JSON.stringify({ event: 'ready', port: controller.status().port })}\n`);
+    app.quit();
+  }
 }
 
 main().catch((error: unknown) => {
