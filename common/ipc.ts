@@ -9,7 +9,7 @@ import type { Settings } from './settings.ts';
 export const CARD_ACTIONS = ['mute', 'unmute', 'toggle', 'hold', 'unhold'] as const;
 export type CardAction = (typeof CARD_ACTIONS)[number];
 
-export type ProblemKind = 'no_tab' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting';
+export type ProblemKind = 'no_tab' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting' | 'store_recovered';
 export interface Problem {
   kind: ProblemKind;
   detail: string;

@@ -42,6 +42,8 @@ const BACKOFF_CAP_MS = 30_000;
 /** While the browser blocks us, try again this rarely unless something changes. */
 const BLOCKED_RETRY_MS = 5 * 60_000;
 const OPEN_TIMEOUT_MS = 3_000;
+/** Well under the app's flood limit (a burst of 500, then 200 a second). */
+const REPLAY_PER_SECOND = 150;
 const PERMISSION_NAMES = ['loopback-network', 'local-network-access', 'local-network'];
 
 const REACHED_WITHOUT_GRANT_KEY = 'oc_reached_without_grant';
@@ -81,6 +83,8 @@ export class RelayClient {
   private wasBlocked = false;
   private watchedPermission: PermissionStatus | null = null;
   private identified = false;
+  /** Events sent on the current connection and not yet answered: not sent twice on it. */
+  private readonly sent = new Set<string>();
   private stopped = false;
   private attemptRunning = false;
 
@@ -100,15 +104,27 @@ export class RelayClient {
     void this.attempt();
   }
 
-  /** Sends what the outbox holds, if connected. Call after adding events. */
+  /**
+   * Sends what the outbox holds and this connection has not sent yet, if connected. A long backlog (after an
+   * outage) goes at a pace the app accepts, instead of tripping its flood limit.
+   */
   flush(): void {
     if (!this.identified) return;
-    for (const event of this.options.outbox.pending) this.sendEvent(event);
+    let budget = REPLAY_PER_SECOND;
+    for (const event of this.options.outbox.pending) {
+      if (this.sent.has(event.id)) continue;
+      if (budget === 0) {
+        this.resendLater(1_000);
+        return;
+      }
+      this.sendEvent(event);
+      budget -= 1;
+    }
   }
 
   sendEventNow(id: string): void {
     const event = this.options.outbox.pending.find((e) => e.id === id);
-    if (event && this.identified) this.sendEvent(event);
+    if (event && this.identified && !this.sent.has(id)) this.sendEvent(event);
   }
 
   send(message: object): void {
@@ -283,11 +299,13 @@ export class RelayClient {
         this.flush();
         return;
       case 'ack':
+        this.sent.delete(message.id);
         outbox.acked(message.id, message.seq);
         return;
       case 'error':
+        if (message.ref) this.sent.delete(message.ref);
         if (message.permanent && message.ref) outbox.drop(message.ref);
-        if (message.code === 'rate_limited' || message.code === 'store_failed') this.resendLater();
+        if (message.code === 'rate_limited' || message.code === 'store_failed') this.resendLater(2_000);
         return;
       case 'command':
         this.options.onCommand(message);
@@ -298,15 +316,16 @@ export class RelayClient {
   }
 
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
-  private resendLater(): void {
+  private resendLater(ms: number): void {
     if (this.resendTimer) return;
     this.resendTimer = setTimeout(() => {
       this.resendTimer = undefined;
       this.flush();
-    }, 2_000);
+    }, ms);
   }
 
   private sendEvent(event: { id: string; seq: number; at: number; name: string; payload: unknown }): void {
+    this.sent.add(event.id);
     this.send({ type: 'event', ...event });
   }
 
@@ -325,6 +344,7 @@ export class RelayClient {
   private closed(code: number, reason: string): void {
     this.socket = null;
     this.identified = false;
+    this.sent.clear();
     clearInterval(this.heartbeatTimer);
     if (this.stopped) return;
     const name = closeReasonOf(code);

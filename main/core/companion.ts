@@ -10,6 +10,7 @@ import { PairingService, type ApprovePairing, type PairingRequest } from './pair
 import { startRelayServer, type RelayServer } from './relay/relay-server.ts';
 import { normalizeOrigin, type UpgradePolicy } from './relay/upgrade-policy.ts';
 import { DEFAULT_TIMINGS, WorkerConnection, type ConnectionHooks, type ConnectionTimings, type IdentifyOutcome } from './relay/worker-connection.ts';
+import type { MovedAside } from './store/database.ts';
 import { SessionStore } from './store/session-store.ts';
 
 export const APP_VERSION = '0.1.0';
@@ -63,6 +64,8 @@ export class Companion {
   private readonly policy: UpgradePolicy;
   private pendingPairings = 0;
   private lastEventAt: number | null = null;
+  /** Set when a damaged database was moved aside at start: the operator must be told. */
+  storeRecovered: MovedAside | null = null;
 
   static async start(options: CompanionOptions): Promise<Companion> {
     const companion = new Companion(options);
@@ -81,7 +84,10 @@ export class Companion {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => {});
     this.policy = { allowedOrigins: normalizeOrigins(options.allowedOrigins), allowLoopbackOrigins: options.allowLoopbackOrigins ?? false };
-    this.store = SessionStore.openInDir(options.dataDir);
+    this.store = SessionStore.openInDir(options.dataDir, (moved) => {
+      this.storeRecovered = moved;
+      this.log({ event: 'databaseMovedAside', ...moved });
+    });
     this.state = new CallState(this.store, {
       graceMs: options.graceMs ?? 60_000,
       commandTimeoutMs: options.commandTimeoutMs ?? 4_000,
@@ -224,6 +230,7 @@ export class Companion {
     if (!verdict.ok) {
       if (verdict.reason === 'revoked') return { ok: false, close: 'pairingRevoked', message: 'this pairing was revoked in Operator Companion' };
       if (verdict.reason === 'rejected') return { ok: false, close: 'pairingRejected', message: 'Operator Companion did not allow this tab' };
+      if (verdict.reason === 'too_many_bad_tokens') return { ok: false, close: 'rateLimited', message: 'too many unknown pairing tokens; try again later' };
       return { ok: false, close: 'normal', message: 'nobody answered the pairing request; try again later' };
     }
     if (!conn.isOpen) return { ok: false, close: 'normal', message: 'closed while waiting' };

@@ -20,7 +20,10 @@ export type ApprovePairing = (request: PairingRequest) => Promise<boolean | null
 
 export type PairingVerdict =
   | { ok: true; pairingId: number; newToken?: string }
-  | { ok: false; reason: 'revoked' | 'rejected' | 'undecided' };
+  | { ok: false; reason: 'revoked' | 'rejected' | 'undecided' | 'too_many_bad_tokens' };
+
+/** Unknown tokens accepted per minute, from all clients together, before token checks are refused for a while. */
+export const BAD_TOKENS_PER_MINUTE = 20;
 
 export interface PairingOptions {
   /** Requests approved at once, without asking (e.g. `serve --auto-approve` for allow-listed origins). */
@@ -38,6 +41,8 @@ export class PairingService {
   private readonly options: PairingOptions;
   /** One prompt per (origin, portal, operator), however many tabs ask at once. */
   private readonly pending = new Map<string, Promise<boolean | null>>();
+  /** Times of recent unknown tokens: guessing 256-bit tokens is hopeless, and this keeps it slow too. */
+  private badTokens: number[] = [];
 
   constructor(store: SessionStore, options: PairingOptions) {
     this.store = store;
@@ -55,6 +60,9 @@ export class PairingService {
     onPending: () => void,
   ): Promise<PairingVerdict> {
     if (token !== undefined) {
+      const now = this.options.now();
+      this.badTokens = this.badTokens.filter((t) => now - t < 60_000);
+      if (this.badTokens.length >= BAD_TOKENS_PER_MINUTE) return { ok: false, reason: 'too_many_bad_tokens' };
       const row = this.store.findPairing(hashToken(token));
       // A token only counts for the client it was issued to; anything else is treated as no token at all.
       if (row && row.origin === request.origin && row.portalId === ids.portalId && row.operatorId === ids.operatorId) {
@@ -62,6 +70,7 @@ export class PairingService {
         this.store.touchPairing(row.id, this.options.now());
         return { ok: true, pairingId: row.id };
       }
+      this.badTokens.push(now);
     }
     // Blocked once, blocked until the operator lifts it in the settings: a tab cannot nag.
     if (this.store.isBlocked(request.origin, ids.portalId, ids.operatorId)) return { ok: false, reason: 'rejected' };

@@ -30,10 +30,10 @@ export interface ServeProcess {
   stderr: () => string;
 }
 
-/** Starts `serve` and resolves once it printed its `listening` line. */
-export function startServe(args: string[]): Promise<ServeProcess> {
+/** Starts `serve` and resolves once it printed its `listening` line. `nodeArgs` go to Node itself. */
+export function startServe(args: string[], nodeArgs: string[] = []): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', ...args], { stdio: 'pipe' });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const lines = readline.createInterface({ input: child.stdout });

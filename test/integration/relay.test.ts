@@ -5,6 +5,7 @@ import { CLOSE_CODES } from '../../common/protocol.ts';
 import { Companion, type CompanionOptions } from '../../main/core/companion.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import { TestWorker } from '../helpers/test-worker.ts';
+import { upgradeStatus } from '../helpers/upgrade.ts';
 
 const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
@@ -32,27 +33,6 @@ function worker(companion: Companion, options: Partial<ConstructorParameters<typ
   const w = new TestWorker({ port: companion.port, origin: ORIGIN, ...options });
   workers.push(w);
   return w;
-}
-
-function upgradeStatus(port: number, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('upgrade checks', () => {

@@ -171,6 +171,8 @@ export class DesktopController {
       }
     }
     if (this.platform.wayland) problems.push({ kind: 'wayland', detail: this.t('problem.wayland') });
+    const recovered = this.instance.companion.storeRecovered;
+    if (recovered) problems.push({ kind: 'store_recovered', detail: this.t('problem.store_recovered', { path: recovered.to }) });
     if (this.settingsProblems.length > 0) problems.push({ kind: 'settings_invalid', detail: this.t('problem.settings_invalid', { detail: this.settingsProblems.join('; ') }) });
     return problems;
   }

@@ -1,4 +1,5 @@
 // Opens the session database with explicit pragmas and brings its schema up to date.
+import { existsSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
@@ -21,6 +22,32 @@ export class NewerSchemaError extends Error {
     );
     this.name = 'NewerSchemaError';
   }
+}
+
+/** SQLite's words for "this file is not a database I can read". */
+const CORRUPT_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+export function isCorruptionError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && CORRUPT_CODES.has(String((error as { code?: unknown }).code));
+}
+
+export interface MovedAside {
+  from: string;
+  to: string;
+  reason: string;
+}
+
+/**
+ * A damaged database is not a reason to stop recording calls: it is moved aside (kept for whoever wants to
+ * look at it or recover from it) and a fresh one is started. The caller tells the operator.
+ */
+export function moveAside(file: string, reason: string, now = new Date()): MovedAside {
+  const to = `${file}.corrupt-${now.toISOString().replaceAll(':', '-')}`;
+  renameSync(file, to);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(file + suffix)) renameSync(file + suffix, to + suffix);
+  }
+  return { from: file, to, reason };
 }
 
 export interface OpenOptions {

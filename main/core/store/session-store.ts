@@ -6,7 +6,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { NormalizedEvent } from '../../../common/card-events.ts';
 import { summarizeCall, type CallSummary, type SystemEventName, type TimelineEvent } from '../calls/timeline.ts';
-import { DATABASE_FILE, openDatabase } from './database.ts';
+import { DATABASE_FILE, isCorruptionError, moveAside, openDatabase, type MovedAside } from './database.ts';
 
 export interface OperatorIdentity {
   memberId: string;
@@ -107,8 +107,17 @@ export class SessionStore {
   private readonly stmts;
   private readonly ingestOne: (frameId: number, incoming: IncomingEvent, dirty: Set<number>) => boolean;
 
-  static openInDir(dataDir: string): SessionStore {
-    return new SessionStore(path.join(dataDir, DATABASE_FILE));
+  /** Opens the data directory's store; a damaged file is moved aside and reported through `onMovedAside`. */
+  static openInDir(dataDir: string, onMovedAside?: (moved: MovedAside) => void): SessionStore {
+    const file = path.join(dataDir, DATABASE_FILE);
+    try {
+      return new SessionStore(file);
+    } catch (error) {
+      if (!isCorruptionError(error)) throw error;
+      const moved = moveAside(file, error instanceof Error ? error.message : String(error));
+      onMovedAside?.(moved);
+      return new SessionStore(file);
+    }
   }
 
   constructor(file: string) {
