@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PORT } from '../../common/protocol.ts';
 import { freePort, runCli } from '../helpers/cli.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import { appStatus, emulatorApi, openPortal, useHarness, waitForBinds, workerState } from './harness.ts';
@@ -93,5 +95,27 @@ describe('outages and several tabs', () => {
     expect(Object.values(await emulatorApi(page, 'binds'))).toEqual(new Array(17).fill(1));
     await emulatorApi(page, 'raiseCard', { callId: 'externalCall.late' });
     await expect.poll(() => state(dataDir)).toBe('live');
+  });
+
+  it('the default port taken by another program: the app takes the next one and the worker finds it', async () => {
+    // Only meaningful when the default range is free on this machine (no real app running here).
+    const blocker = http.createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      blocker.once('error', () => resolve(false));
+      blocker.listen(DEFAULT_PORT, '127.0.0.1', () => resolve(true));
+    });
+    if (!listening) return;
+    try {
+      const dataDir = tempDir();
+      const s = await h.serve(dataDir, DEFAULT_PORT);
+      expect(s.port).toBe(DEFAULT_PORT + 1);
+      // No ?port= in the worker's URL: it scans the range and skips what is not Operator Companion.
+      const page = await openPortal(await h.chromium.context(), h.emulator.portalUrl({ sid: 'SCAN' }));
+      await waitForBinds(page);
+      await emulatorApi(page, 'raiseCard', { callId: 'externalCall.scan' });
+      await expect.poll(() => state(dataDir)).toBe('live');
+    } finally {
+      blocker.close();
+    }
   });
 });
