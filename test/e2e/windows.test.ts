@@ -4,16 +4,18 @@
 import http from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPC_CHANNELS } from '../../common/ipc-channels.ts';
 import { CLOSE_CODES } from '../../common/protocol.ts';
 import type { DesktopController } from '../../main/core/desktop/desktop-controller.ts';
 import { dispatchIpc } from '../../main/core/desktop/ipc-dispatch.ts';
 import { rendererFile } from '../../main/core/desktop/renderer-files.ts';
 import { CHROMIUM } from '../helpers/browser.ts';
-import { startDesktop, type FakePlatform } from '../helpers/desktop.ts';
+import type { Settings } from '../../common/settings.ts';
+import { approveInPairingWindow, useDesktops, type FakePlatform } from '../helpers/desktop.ts';
+import { useWorkers } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { TestWorker } from '../helpers/test-worker.ts';
+import type { TestWorker } from '../helpers/test-worker.ts';
 import { SCREENSHOTS } from './harness.ts';
 
 const ORIGIN = 'https://worker.test';
@@ -22,8 +24,8 @@ const tempDir = useTempDirs();
 let browser: Browser;
 let server: http.Server;
 let base: string;
-const controllers: DesktopController[] = [];
-const workers: TestWorker[] = [];
+const startDesktop = useDesktops(tempDir);
+const newWorker = useWorkers();
 
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
@@ -37,10 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.close();
-});
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.kill();
-  for (const c of controllers.splice(0)) await c.stop();
 });
 
 interface Opened {
@@ -75,22 +73,13 @@ async function openWindow(controller: DesktopController, view: string, options: 
   return { page, consoleErrors };
 }
 
-async function desktop(settings: Parameters<typeof startDesktop>[1] = {}, platformOptions?: Parameters<typeof startDesktop>[2]): Promise<{ controller: DesktopController; platform: FakePlatform }> {
-  const result = await startDesktop(tempDir(), { allowedOrigins: [ORIGIN], ...settings }, platformOptions);
-  controllers.push(result.controller);
-  return result;
+function desktop(settings: Partial<Settings> = {}, platformOptions?: { locale?: string; wayland?: boolean }): Promise<{ controller: DesktopController; platform: FakePlatform }> {
+  return startDesktop({ allowedOrigins: [ORIGIN], ...settings }, platformOptions);
 }
 
 /** A worker from the allow-listed origin, approved the way the operator would in the pairing window. */
-async function pairedWorker(controller: DesktopController, options: Partial<ConstructorParameters<typeof TestWorker>[0]> = {}): Promise<TestWorker> {
-  const w = new TestWorker({ port: controller.status().port, origin: ORIGIN, ...options });
-  workers.push(w);
-  await w.open();
-  w.identify();
-  await expect.poll(() => controller.prompts.list().length).toBeGreaterThan(0);
-  controller.prompts.decide(controller.prompts.list()[0]!.id, true);
-  w.afterIdentified(await w.next('identified'));
-  return w;
+function pairedWorker(controller: DesktopController): Promise<TestWorker> {
+  return approveInPairingWindow(controller, newWorker({ port: controller.status().port, origin: ORIGIN }));
 }
 
 describe('status window', () => {
@@ -131,8 +120,7 @@ describe('pairing window', () => {
     const { controller, platform } = await desktop();
     const { page } = await openWindow(controller, 'pairing');
     expect(await page.locator('main').textContent()).toContain('No requests are waiting.');
-    const w = new TestWorker({ port: controller.status().port, origin: ORIGIN, userName: 'Olga Operator' });
-    workers.push(w);
+    const w = newWorker({ port: controller.status().port, origin: ORIGIN, userName: 'Olga Operator' });
     await w.open();
     w.identify();
     await expect.poll(() => page.locator('.card').count()).toBe(1);

@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { WindowView } from '../../common/ipc-channels.ts';
 import type { Settings } from '../../common/settings.ts';
 import { DesktopController, type DesktopPlatform } from '../../main/core/desktop/desktop-controller.ts';
+import { afterEach, expect } from 'vitest';
 import { freePort } from './cli.ts';
+import type { TestWorker } from './test-worker.ts';
 
 export interface FakePlatform extends DesktopPlatform {
   registered: Map<string, () => void>;
@@ -58,4 +60,27 @@ export async function startDesktop(dataDir: string, settings: Partial<Settings> 
   const controller = new DesktopController(dataDir, platform);
   await controller.start();
   return { controller, platform };
+}
+
+/** Desktop controllers started in a test, stopped after it. */
+export function useDesktops(tempDir: () => string): (settings?: Partial<Settings>, platformOptions?: { locale?: string; wayland?: boolean }) => Promise<{ controller: DesktopController; platform: FakePlatform }> {
+  const controllers: DesktopController[] = [];
+  afterEach(async () => {
+    for (const c of controllers.splice(0)) await c.stop();
+  });
+  return async (settings = {}, platformOptions = {}) => {
+    const result = await startDesktop(tempDir(), settings, platformOptions);
+    controllers.push(result.controller);
+    return result;
+  };
+}
+
+/** Lets a worker in the way the operator would: it asks, the pairing window's Allow answers. */
+export async function approveInPairingWindow(controller: DesktopController, w: TestWorker): Promise<TestWorker> {
+  await w.open();
+  w.identify();
+  await expect.poll(() => controller.prompts.list().length).toBeGreaterThan(0);
+  controller.prompts.decide(controller.prompts.list()[0]!.id, true);
+  w.afterIdentified(await w.next('identified'));
+  return w;
 }

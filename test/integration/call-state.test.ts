@@ -1,30 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OperatorState } from '../../common/protocol.ts';
-import { Companion, type CompanionOptions } from '../../main/core/companion.ts';
+import type { Companion } from '../../main/core/companion.ts';
+import { useCore } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { TestWorker } from '../helpers/test-worker.ts';
 
-const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
-const running: Companion[] = [];
-const workers: TestWorker[] = [];
-
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.kill();
-  for (const c of running.splice(0)) await c.stop();
-});
-
-async function startCompanion(overrides: Partial<CompanionOptions> = {}): Promise<Companion> {
-  const companion = await Companion.start({ dataDir: tempDir(), port: 0, allowedOrigins: [ORIGIN], autoApprove: true, ...overrides });
-  running.push(companion);
-  return companion;
-}
-
-function worker(companion: Companion, options: Partial<ConstructorParameters<typeof TestWorker>[0]> = {}): TestWorker {
-  const w = new TestWorker({ port: companion.port, origin: ORIGIN, ...options });
-  workers.push(w);
-  return w;
-}
+const { startCompanion, stopCompanion, worker } = useCore(tempDir);
 
 function recordStates(companion: Companion): OperatorState[] {
   const states: OperatorState[] = [companion.state.view().state];
@@ -214,8 +195,7 @@ describe('outages', () => {
     const w = worker(companion);
     await w.connect();
     for (const [name, payload, dt] of script.slice(0, 2)) await w.emitAndWait(name, payload, t + dt);
-    await companion.stop();
-    running.splice(running.indexOf(companion), 1);
+    await stopCompanion(companion);
     await w.closed();
     for (const [name, payload, dt] of script.slice(2)) w.emit(name, payload, t + dt);
 

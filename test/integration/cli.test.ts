@@ -1,29 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { exited, freePort, runCli, startServe, type ServeProcess } from '../helpers/cli.ts';
-import { TestWorker } from '../helpers/test-worker.ts';
+import { exited, freePort, runCli } from '../helpers/cli.ts';
+import { TEST_ORIGIN as ORIGIN, useServe, useWorkers } from '../helpers/lifecycle.ts';
 
-const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
-const serves: ServeProcess[] = [];
-const workers: TestWorker[] = [];
-
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.kill();
-  for (const s of serves.splice(0)) {
-    s.child.kill('SIGKILL');
-    await exited(s.child);
-  }
-});
-
-async function serve(dataDir: string, extra: string[] = []): Promise<ServeProcess> {
-  const s = await startServe(['--data-dir', dataDir, '--port', String(await freePort()), '--allow-origin', ORIGIN, '--auto-approve', ...extra]);
-  serves.push(s);
-  return s;
-}
+const { serve: startServing } = useServe();
+const newWorker = useWorkers();
+const serve = (dataDir: string) => startServing(dataDir);
 
 describe('bad arguments: one line naming the argument, exit 2', () => {
   it.each([
@@ -97,8 +83,7 @@ describe('serve, control and export end to end', () => {
 
     expect((await runCli(['toggle', '--data-dir', dir])).stderr).toMatch(/toggle failed: no_call/);
 
-    const w = new TestWorker({ port: s.port, origin: ORIGIN, userName: '=1+2 Ольга' });
-    workers.push(w);
+    const w = newWorker({ port: s.port, origin: ORIGIN, userName: '=1+2 Ольга' });
     await w.connect();
     const t = Date.UTC(2026, 10, 28, 9, 0, 0);
     await w.emitAndWait('initialized', { CALL_ID: 'c1', PHONE_NUMBER: '+74951234567', CALL_DIRECTION: 'incoming' }, t);

@@ -1,29 +1,18 @@
 // The desktop app's logic with Electron faked (typed against electron.d.ts) and the core real: a call's events
 // produce the right sequence of tray renders and menu states; hotkeys admit failure; IPC validates its input.
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DesktopController } from '../../main/core/desktop/desktop-controller.ts';
+import { describe, expect, it } from 'vitest';
 import { dispatchIpc } from '../../main/core/desktop/ipc-dispatch.ts';
 import { trayModel, type TrayCommand, type TrayIcon } from '../../main/core/desktop/tray-model.ts';
 import { TrayAdapter } from '../../main/electron/tray-adapter.ts';
-import { startDesktop } from '../helpers/desktop.ts';
+import { approveInPairingWindow, useDesktops } from '../helpers/desktop.ts';
+import { useWorkers } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { TestWorker } from '../helpers/test-worker.ts';
 
 const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
-const controllers: DesktopController[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.kill();
-  for (const c of controllers.splice(0)) await c.stop();
-});
-
-async function desktop(...args: Parameters<typeof startDesktop> extends [string, ...infer R] ? R : never) {
-  const result = await startDesktop(tempDir(), ...args);
-  controllers.push(result.controller);
-  return result;
-}
+const desktop = useDesktops(tempDir);
+const newWorker = useWorkers();
 
 /** A fake Tray that records what it was told, with Electron's own method signatures. */
 function fakeTray() {
@@ -52,14 +41,7 @@ describe('tray, driven by the real core', () => {
     adapter.render(trayModel(controller.status(), 'en'));
     controller.onStatus((status) => adapter.render(trayModel(status, 'en')));
 
-    const w = new TestWorker({ port: controller.status().port, origin: ORIGIN });
-    workers.push(w);
-    // The operator approves the tab in the pairing window.
-    await w.open();
-    w.identify();
-    await expect.poll(() => controller.prompts.list().length).toBe(1);
-    controller.prompts.decide(controller.prompts.list()[0]!.id, true);
-    w.afterIdentified(await w.next('identified'));
+    const w = await approveInPairingWindow(controller, newWorker({ port: controller.status().port, origin: ORIGIN }));
 
     await w.emitAndWait('initialized', { CALL_ID: 'c1', PHONE_NUMBER: '+74951234567' });
     await w.emitAndWait('muteButtonClick', true);
@@ -95,10 +77,7 @@ describe('tray, driven by the real core', () => {
 
 describe('hotkeys', () => {
   it('registers the defaults, reports a taken accelerator, and can be rebound and paused', async () => {
-    const dataDir = tempDir();
-    const { startDesktop: start } = await import('../helpers/desktop.ts');
-    const { controller, platform } = await start(dataDir, { hotkeys: { toggleMute: 'CommandOrControl+Alt+M', mute: '', unmute: '', hold: 'CommandOrControl+Alt+H' } });
-    controllers.push(controller);
+    const { controller, platform } = await desktop({ hotkeys: { toggleMute: 'CommandOrControl+Alt+M', mute: '', unmute: '', hold: 'CommandOrControl+Alt+H' } });
     expect([...platform.registered.keys()]).toEqual(['CommandOrControl+Alt+M', 'CommandOrControl+Alt+H']);
 
     platform.taken.add('Alt+F9');
@@ -138,23 +117,16 @@ describe('IPC at the door', () => {
 
   it('a worker origin added in the settings may connect at once', async () => {
     const { controller } = await desktop();
-    const refused = new TestWorker({ port: controller.status().port, origin: ORIGIN });
+    const refused = newWorker({ port: controller.status().port, origin: ORIGIN });
     await expect(refused.open()).rejects.toThrow(/403/);
     expect(await dispatchIpc(controller.handlers, 'updateSettings', [{ allowedOrigins: [ORIGIN] }])).toMatchObject({ ok: true });
-    const accepted = new TestWorker({ port: controller.status().port, origin: ORIGIN });
-    workers.push(accepted);
+    const accepted = newWorker({ port: controller.status().port, origin: ORIGIN });
     expect((await accepted.open()).type).toBe('hello');
   });
 
   it('a reminder comes once per long mute, and the sound cue follows mute changes', async () => {
     const { controller, platform } = await desktop({ allowedOrigins: [ORIGIN], muteReminderSeconds: 1, soundCues: true });
-    const w = new TestWorker({ port: controller.status().port, origin: ORIGIN });
-    workers.push(w);
-    await w.open();
-    w.identify();
-    await expect.poll(() => controller.prompts.list().length).toBe(1);
-    controller.prompts.decide(controller.prompts.list()[0]!.id, true);
-    w.afterIdentified(await w.next('identified'));
+    const w = await approveInPairingWindow(controller, newWorker({ port: controller.status().port, origin: ORIGIN }));
     await w.emitAndWait('initialized', { CALL_ID: 'c1' });
     await w.emitAndWait('muteButtonClick', true);
     await expect.poll(() => platform.notifications.filter((n) => n.startsWith('You have been muted')).length, { timeout: 5_000 }).toBe(1);

@@ -1,39 +1,13 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLOSE_CODES } from '../../common/protocol.ts';
-import { Companion, type CompanionOptions } from '../../main/core/companion.ts';
+import { TEST_ORIGIN as ORIGIN, useCore } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { TestWorker } from '../helpers/test-worker.ts';
 import { upgradeStatus } from '../helpers/upgrade.ts';
 
-const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
-const running: Companion[] = [];
-const workers: TestWorker[] = [];
-
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.kill();
-  for (const c of running.splice(0)) await c.stop();
-});
-
-async function startCompanion(overrides: Partial<CompanionOptions> = {}): Promise<Companion> {
-  const companion = await Companion.start({
-    dataDir: overrides.dataDir ?? tempDir(),
-    port: 0,
-    allowedOrigins: [ORIGIN],
-    autoApprove: true,
-    ...overrides,
-  });
-  running.push(companion);
-  return companion;
-}
-
-function worker(companion: Companion, options: Partial<ConstructorParameters<typeof TestWorker>[0]> = {}): TestWorker {
-  const w = new TestWorker({ port: companion.port, origin: ORIGIN, ...options });
-  workers.push(w);
-  return w;
-}
+const { startCompanion, stopCompanion, worker } = useCore(tempDir);
 
 describe('upgrade checks', () => {
   it('accepts an allowed origin with a loopback Host', async () => {
@@ -228,8 +202,7 @@ describe('pairing', () => {
     await w.open();
     w.identify();
     expect(await w.closed()).toBe(CLOSE_CODES.pairingRejected.code);
-    await companion.stop();
-    running.splice(running.indexOf(companion), 1);
+    await stopCompanion(companion);
     companion = await startCompanion(options);
     const again = worker(companion);
     await again.open();

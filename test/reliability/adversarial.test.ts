@@ -3,38 +3,22 @@
 import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLOSE_CODES } from '../../common/protocol.ts';
 import { Companion } from '../../main/core/companion.ts';
-import { exited, freePort, runCli, startServe, type ServeProcess } from '../helpers/cli.ts';
+import { runCli } from '../helpers/cli.ts';
+import { TEST_ORIGIN as ORIGIN, useServe, useWorkers } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { TestWorker } from '../helpers/test-worker.ts';
+import type { TestWorker} from '../helpers/test-worker.ts';
+import { type TestWorkerOptions } from '../helpers/test-worker.ts';
 import { upgradeStatus } from '../helpers/upgrade.ts';
 import { FLOOD_CLIENTS } from './sizes.ts';
 
-const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
-const serves: ServeProcess[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.kill();
-  for (const s of serves.splice(0)) {
-    s.child.kill('SIGKILL');
-    await exited(s.child);
-  }
-});
-
-async function serve(dataDir: string, extra: string[] = ['--auto-approve']): Promise<ServeProcess> {
-  const s = await startServe(['--data-dir', dataDir, '--port', String(await freePort()), '--allow-origin', ORIGIN, ...extra]);
-  serves.push(s);
-  return s;
-}
-
-function worker(port: number, options: Partial<ConstructorParameters<typeof TestWorker>[0]> = {}): TestWorker {
-  const w = new TestWorker({ port, origin: ORIGIN, ...options });
-  workers.push(w);
-  return w;
-}
+const { serve: startServing } = useServe();
+const newWorker = useWorkers();
+const serve = (dataDir: string, extra: string[] = ['--auto-approve']) => startServing(dataDir, { autoApprove: extra.includes('--auto-approve') });
+const worker = (port: number, options: Partial<TestWorkerOptions> = {}): TestWorker => newWorker({ port, origin: ORIGIN, ...options });
 
 function storedEvents(dataDir: string): number {
   const db = new Database(path.join(dataDir, 'sessions.sqlite'), { readonly: true });
@@ -103,8 +87,7 @@ describe('floods', () => {
     const ackedInFlood = 5_000 - w.outbox.length;
     expect(storedEvents(dataDir)).toBeGreaterThanOrEqual(ackedInFlood);
     // A well-behaved worker reconnects and resends at a pace the server accepts.
-    const resend = new TestWorker({ port: s.port, origin: ORIGIN, appSid: w.appSid, pairingToken: w.pairingToken });
-    workers.push(resend);
+    const resend = worker(s.port, { appSid: w.appSid, ...(w.pairingToken ? { pairingToken: w.pairingToken } : {}) });
     resend.outbox.push(...w.outbox);
     resend.lastAckedSeq = w.lastAckedSeq;
     await resend.open();

@@ -1,26 +1,15 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { exited, freePort, startServe, type ServeProcess } from '../helpers/cli.ts';
+import { exited, freePort } from '../helpers/cli.ts';
+import { TEST_ORIGIN as ORIGIN, useServe } from '../helpers/lifecycle.ts';
 import { TestWorker } from '../helpers/test-worker.ts';
 import { CRASH_ROUNDS } from './sizes.ts';
 
-const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
-const serves: ServeProcess[] = [];
-afterEach(async () => {
-  for (const s of serves.splice(0)) {
-    s.child.kill('SIGKILL');
-    await exited(s.child);
-  }
-});
-
-async function serve(dataDir: string, port: number): Promise<ServeProcess> {
-  const s = await startServe(['--data-dir', dataDir, '--port', String(port), '--allow-origin', ORIGIN, '--auto-approve']);
-  serves.push(s);
-  return s;
-}
+const { serve: startServing } = useServe();
+const serve = (dataDir: string, port: number) => startServing(dataDir, { port });
 
 describe('a crash loses no acknowledged event', () => {
   it(`SIGKILL in the middle of a flood, ${CRASH_ROUNDS} times: every acked event is there after each restart`, async () => {
@@ -57,7 +46,6 @@ describe('a crash loses no acknowledged event', () => {
       }
       await done;
       expect(await exited(s.child)).toMatchObject({ signal: 'SIGKILL' });
-      serves.splice(serves.indexOf(s), 1);
       await w.kill();
     }
 
@@ -65,7 +53,6 @@ describe('a crash loses no acknowledged event', () => {
     const last = await serve(dataDir, port);
     last.child.kill('SIGTERM');
     await exited(last.child);
-    serves.splice(serves.indexOf(last), 1);
     const db = new Database(path.join(dataDir, 'sessions.sqlite'), { readonly: true });
     const stored = new Set((db.prepare('SELECT event_id FROM events').pluck().all() as string[]));
     db.close();

@@ -7,28 +7,15 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { exited, freePort, runCli, startServe, type ServeProcess } from '../helpers/cli.ts';
+import { describe, expect, it } from 'vitest';
+import { freePort, runCli, type ServeProcess } from '../helpers/cli.ts';
+import { TEST_ORIGIN as ORIGIN, useServe, useWorkers } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { TestWorker } from '../helpers/test-worker.ts';
 
-const ORIGIN = 'https://worker.test';
 const tempDir = useTempDirs();
-const serves: ServeProcess[] = [];
-const workers: TestWorker[] = [];
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.kill();
-  for (const s of serves.splice(0)) {
-    s.child.kill('SIGKILL');
-    await exited(s.child);
-  }
-});
-
-async function serve(dataDir: string, port?: number): Promise<ServeProcess> {
-  const s = await startServe(['--data-dir', dataDir, '--port', String(port ?? (await freePort())), '--allow-origin', ORIGIN, '--auto-approve']);
-  serves.push(s);
-  return s;
-}
+const { serve: startServing, stop } = useServe();
+const newWorker = useWorkers();
+const serve = (dataDir: string, port?: number) => startServing(dataDir, port === undefined ? {} : { port });
 
 function tryMountTmpfs(dir: string, size: string): boolean {
   try {
@@ -49,10 +36,10 @@ describe('faults', () => {
     const dataDir = path.join(os.tmpdir(), `opcomp-full-${process.pid}-${Date.now()}`);
     mkdirSync(dataDir);
     expect(tryMountTmpfs(dataDir, '400k')).toBe(true);
+    let s: ServeProcess | undefined;
     try {
-      const s = await serve(dataDir);
-      const w = new TestWorker({ port: s.port, origin: ORIGIN });
-      workers.push(w);
+      s = await serve(dataDir);
+      const w = newWorker({ port: s.port, origin: ORIGIN });
       await w.connect();
       await w.emitAndWait('initialized', { CALL_ID: 'full-disk' });
       // Comments of 8 KB each until the disk is full.
@@ -77,10 +64,8 @@ describe('faults', () => {
       const sent = w.nextSeq - 2; // all comments emitted (seq 1 was initialized)
       expect(comments).toBe(sent);
     } finally {
-      for (const s of serves.splice(0)) {
-        s.child.kill('SIGKILL');
-        await exited(s.child);
-      }
+      // The server must let go of the files before the disk can be unmounted.
+      if (s) await stop(s);
       execFileSync('umount', [dataDir]);
       rmdirSync(dataDir);
     }
@@ -93,8 +78,7 @@ describe('faults', () => {
     expect(s.stderr()).toMatch(/"event":"databaseMovedAside".*"to":".*sessions\.sqlite\.corrupt-/);
     const files = readdirSync(dataDir);
     expect(files.some((f) => f.startsWith('sessions.sqlite.corrupt-'))).toBe(true);
-    const w = new TestWorker({ port: s.port, origin: ORIGIN });
-    workers.push(w);
+    const w = newWorker({ port: s.port, origin: ORIGIN });
     await w.connect();
     expect(await w.emitAndWait('initialized', { CALL_ID: 'after-recovery' })).toMatchObject({ type: 'ack' });
     const status = JSON.parse((await runCli(['status', '--data-dir', dataDir, '--json'])).stdout) as { store: { calls: number } };
@@ -109,8 +93,7 @@ describe('faults', () => {
       const s = await serve(tempDir(), port);
       expect(s.port).toBeGreaterThan(port);
       expect(s.port).toBeLessThanOrEqual(port + 4);
-      const w = new TestWorker({ port: s.port, origin: ORIGIN });
-      workers.push(w);
+      const w = newWorker({ port: s.port, origin: ORIGIN });
       expect((await w.connect()).type).toBe('identified');
     } finally {
       blocker.close();

@@ -4,22 +4,15 @@
 // heap (64 MB): V8 otherwise lets garbage pile up before collecting, which looks like growth but is not; with
 // the cap a real leak ends in an out-of-memory crash, and the memory figures mean something.
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { exited, freePort, startServe, type ServeProcess } from '../helpers/cli.ts';
+import { describe, expect, it } from 'vitest';
+import { TEST_ORIGIN as ORIGIN, useServe } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import { TestWorker } from '../helpers/test-worker.ts';
 import { SOAK_SECONDS } from './sizes.ts';
 
-const ORIGIN = 'https://worker.test';
 const TABS = 6;
 const tempDir = useTempDirs();
-const serves: ServeProcess[] = [];
-afterEach(async () => {
-  for (const s of serves.splice(0)) {
-    s.child.kill('SIGKILL');
-    await exited(s.child);
-  }
-});
+const { serve } = useServe();
 
 function sample(pid: number): { rssKb: number; fds: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -31,8 +24,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('soak', () => {
   it.skipIf(process.platform !== 'linux')(`${TABS} tabs making calls for ${SOAK_SECONDS} s: memory and file descriptors stay flat`, async () => {
     const dataDir = tempDir();
-    const s = await startServe(['--data-dir', dataDir, '--port', String(await freePort()), '--allow-origin', ORIGIN, '--auto-approve'], ['--max-old-space-size=64']);
-    serves.push(s);
+    const s = await serve(dataDir, { nodeArgs: ['--max-old-space-size=64'] });
     const pid = s.child.pid as number;
     await sleep(500);
     const baseline = sample(pid);
