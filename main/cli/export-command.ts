@@ -1,6 +1,6 @@
-// `operator-companion export`: the session log as CSV or JSON Lines, streamed to a file or stdout.
+// `operator-companion export`: the session log as CSV, XLSX or JSON Lines, streamed to a file (or stdout).
 import path from 'node:path';
-import { EXPORT_KINDS, exportToFile, openForExport, streamExport, type ExportFormat, type ExportOptions } from '../core/export/export-log.ts';
+import { EXPORT_FORMATS, EXPORT_KINDS, exportToFile, openForExport, streamExport, type ExportOptions } from '../core/export/export-log.ts';
 import { isValidTimeZone, parseBoundary, systemTimeZone } from '../core/export/time-zone.ts';
 import { oneOf, parse, required, UsageError } from './usage.ts';
 
@@ -17,8 +17,7 @@ export async function runExport(args: string[]): Promise<number> {
     out: { type: 'string' },
   });
   const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
-  const format = oneOf(required(values.format, '--format'), ['csv', 'xlsx', 'jsonl'] as const, '--format');
-  if (format === 'xlsx') throw new UsageError('--format xlsx is not available in this version yet; use csv or jsonl');
+  const format = oneOf(required(values.format, '--format'), EXPORT_FORMATS, '--format');
   const kind = oneOf(values.kind ?? 'calls', EXPORT_KINDS, '--kind');
   const timeZone = values.tz ?? systemTimeZone();
   if (!isValidTimeZone(timeZone)) throw new UsageError(`--tz must be an IANA time zone like Europe/Moscow (got "${timeZone}")`);
@@ -36,9 +35,17 @@ export async function runExport(args: string[]): Promise<number> {
   const out = required(values.out, '--out');
   if (values.operator !== undefined && values.operator.trim() === '') throw new UsageError('--operator must not be empty');
 
+  if (format === 'xlsx' && out === '-') throw new UsageError('--out - (stdout) is for csv and jsonl; an xlsx export needs a file');
+  // Ctrl+C cancels: the half-written file is removed, nothing is left behind.
+  const cancel = new AbortController();
+  const stop = (): void => cancel.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const options: ExportOptions = {
     kind,
-    format: format as ExportFormat,
+    format,
+    signal: cancel.signal,
+    onProgress: progressReporter(),
     timeZone,
     csvDelimiter: delimiter,
     ...(from === undefined ? {} : { from }),
@@ -53,9 +60,32 @@ export async function runExport(args: string[]): Promise<number> {
     }
     const file = path.resolve(out);
     const count = await exportToFile(db, options, file);
-    process.stderr.write(`exported ${count} ${kind} to ${file}\n`);
+    process.stderr.write(`exported ${count} rows (${format === 'xlsx' ? 'calls and events' : kind}) to ${file}\n`);
     return 0;
+  } catch (error) {
+    if (cancel.signal.aborted) {
+      process.stderr.write('operator-companion: export cancelled; no file was written\n');
+      return 130;
+    }
+    throw error;
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     db.close();
   }
+}
+
+/** Progress on stderr for exports that take a while: at most once a second, on one line in a terminal. */
+function progressReporter(): (done: number, total: number) => void {
+  const started = Date.now();
+  let last = started;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 1_000 && done < total) return;
+    if (now - started < 1_000) return;
+    last = now;
+    const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
+    const line = `exporting: ${percent}% (${done} of ${total} rows)`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}${done >= total ? '\n' : ''}` : `${line}\n`);
+  };
 }

@@ -1,12 +1,16 @@
 // The columns of each export, in order; docs/export.md describes the same list for people.
-// A cell is a string, a number or empty (null); formatting for a file type is the writer's business.
-import { formatInstant } from './time-zone.ts';
+// Each column says what kind of value it holds, so every file type can write it properly: CSV and JSON Lines
+// as text in the chosen time zone, XLSX as typed cells (numbers, and times as dates).
 
 export type Cell = string | number | null;
 
+export type ColumnKind = 'text' | 'number' | 'time';
+
 export interface Column<Row> {
   name: string;
-  value(row: Row, timeZone: string): Cell;
+  kind: ColumnKind;
+  /** Text or number as is; a time as ms since the epoch (UTC). */
+  value(row: Row): Cell;
 }
 
 export interface CallExportRow {
@@ -50,43 +54,45 @@ export interface EventExportRow {
 
 /** Milliseconds as seconds with one decimal: what a report wants, without false precision. */
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
-const time = (ms: number | null, timeZone: string): Cell => (ms === null ? null : formatInstant(ms, timeZone));
+const text = <Row>(name: string, value: (r: Row) => Cell): Column<Row> => ({ name, kind: 'text', value });
+const number = <Row>(name: string, value: (r: Row) => Cell): Column<Row> => ({ name, kind: 'number', value });
+const time = <Row>(name: string, value: (r: Row) => number | null): Column<Row> => ({ name, kind: 'time', value });
 
 export const CALL_COLUMNS: ReadonlyArray<Column<CallExportRow>> = [
-  { name: 'call_id', value: (r) => r.callId },
-  { name: 'portal', value: (r) => r.domain },
-  { name: 'operator_id', value: (r) => r.operatorUserId },
-  { name: 'operator_name', value: (r) => r.operatorName },
-  { name: 'phone_number', value: (r) => r.phoneNumber },
-  { name: 'direction', value: (r) => r.direction },
-  { name: 'line_number', value: (r) => r.lineNumber },
-  { name: 'crm_entity_type', value: (r) => r.crmEntityType },
-  { name: 'crm_entity_id', value: (r) => r.crmEntityId },
-  { name: 'started_at', value: (r, tz) => time(r.startedAt, tz) },
-  { name: 'ended_at', value: (r, tz) => time(r.endedAt, tz) },
-  { name: 'end_reason', value: (r) => r.endReason },
-  { name: 'duration_s', value: (r) => seconds(r.durationMs) },
-  { name: 'muted_s', value: (r) => seconds(r.mutedMs) },
-  { name: 'muted_percent', value: (r) => (r.durationMs > 0 ? Math.round((r.mutedMs / r.durationMs) * 1000) / 10 : 0) },
-  { name: 'mute_count', value: (r) => r.muteCount },
-  { name: 'longest_mute_s', value: (r) => seconds(r.longestMuteMs) },
-  { name: 'held_s', value: (r) => seconds(r.heldMs) },
-  { name: 'hold_count', value: (r) => r.holdCount },
-  { name: 'gap_s', value: (r) => seconds(r.gapMs) },
+  text('call_id', (r) => r.callId),
+  text('portal', (r) => r.domain),
+  text('operator_id', (r) => r.operatorUserId),
+  text('operator_name', (r) => r.operatorName),
+  text('phone_number', (r) => r.phoneNumber),
+  text('direction', (r) => r.direction),
+  text('line_number', (r) => r.lineNumber),
+  text('crm_entity_type', (r) => r.crmEntityType),
+  text('crm_entity_id', (r) => r.crmEntityId),
+  time('started_at', (r) => r.startedAt),
+  time('ended_at', (r) => r.endedAt),
+  text('end_reason', (r) => r.endReason),
+  number('duration_s', (r) => seconds(r.durationMs)),
+  number('muted_s', (r) => seconds(r.mutedMs)),
+  number('muted_percent', (r) => (r.durationMs > 0 ? Math.round((r.mutedMs / r.durationMs) * 1000) / 10 : 0)),
+  number('mute_count', (r) => r.muteCount),
+  number('longest_mute_s', (r) => seconds(r.longestMuteMs)),
+  number('held_s', (r) => seconds(r.heldMs)),
+  number('hold_count', (r) => r.holdCount),
+  number('gap_s', (r) => seconds(r.gapMs)),
 ];
 
 export const EVENT_COLUMNS: ReadonlyArray<Column<EventExportRow>> = [
-  { name: 'event_id', value: (r) => r.eventId },
-  { name: 'at', value: (r, tz) => time(r.at, tz) },
-  { name: 'call_id', value: (r) => r.callId },
-  { name: 'portal', value: (r) => r.domain },
-  { name: 'operator_id', value: (r) => r.operatorUserId },
-  { name: 'operator_name', value: (r) => r.operatorName },
-  { name: 'tab', value: (r) => r.appSid },
-  { name: 'seq', value: (r) => r.seq },
-  { name: 'event', value: (r) => r.name },
-  { name: 'source', value: (r) => r.source },
-  { name: 'payload', value: (r) => r.payload },
-  { name: 'browser_time', value: (r, tz) => time(r.clientAt, tz) },
-  { name: 'received_at', value: (r, tz) => time(r.receivedAt, tz) },
+  text('event_id', (r) => r.eventId),
+  time('at', (r) => r.at),
+  text('call_id', (r) => r.callId),
+  text('portal', (r) => r.domain),
+  text('operator_id', (r) => r.operatorUserId),
+  text('operator_name', (r) => r.operatorName),
+  text('tab', (r) => r.appSid),
+  number('seq', (r) => r.seq),
+  text('event', (r) => r.name),
+  text('source', (r) => r.source),
+  text('payload', (r) => r.payload),
+  time('browser_time', (r) => r.clientAt),
+  time('received_at', (r) => r.receivedAt),
 ];

@@ -7,8 +7,10 @@ import type { Writable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { DATABASE_FILE, openDatabase } from '../store/database.ts';
 import { CALL_COLUMNS, EVENT_COLUMNS, type CallExportRow, type Cell, type Column, type EventExportRow } from './columns.ts';
+import { formatInstant } from './time-zone.ts';
+import { writeXlsx } from './xlsx-writer.ts';
 
-export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
+export const EXPORT_FORMATS = ['csv', 'xlsx', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const EXPORT_KINDS = ['calls', 'events'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
@@ -23,10 +25,14 @@ export interface ExportFilter {
 }
 
 export interface ExportOptions extends ExportFilter {
+  /** For CSV and JSON Lines: which table. An XLSX workbook always has both, as two sheets. */
   kind: ExportKind;
   format: ExportFormat;
   timeZone: string;
   csvDelimiter?: ',' | ';';
+  /** Called now and then with the rows written so far and the rows there are. */
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 const CHUNK_BYTES = 64 * 1024;
@@ -80,13 +86,18 @@ export function csvCell(cell: Cell, delimiter: string): string {
   return text.includes(delimiter) || /["\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+function textCell<Row>(column: Column<Row>, row: Row, timeZone: string): Cell {
+  const value = column.value(row);
+  return column.kind === 'time' && typeof value === 'number' ? formatInstant(value, timeZone) : value;
+}
+
 function serializer<Row>(columns: ReadonlyArray<Column<Row>>, options: ExportOptions): { header: string; row(r: Row): string } {
   if (options.format === 'jsonl') {
     return {
       header: '',
       row: (r) => {
         const object: Record<string, Cell> = {};
-        for (const column of columns) object[column.name] = column.value(r, options.timeZone);
+        for (const column of columns) object[column.name] = textCell(column, r, options.timeZone);
         return `${JSON.stringify(object)}\n`;
       },
     };
@@ -95,9 +106,11 @@ function serializer<Row>(columns: ReadonlyArray<Column<Row>>, options: ExportOpt
   return {
     // The BOM makes Excel read the file as UTF-8 (names in Cyrillic stay readable).
     header: `\uFEFF${columns.map((c) => csvCell(c.name, d)).join(d)}\r\n`,
-    row: (r) => `${columns.map((c) => csvCell(c.value(r, options.timeZone), d)).join(d)}\r\n`,
+    row: (r) => `${columns.map((c) => csvCell(textCell(c, r, options.timeZone), d)).join(d)}\r\n`,
   };
 }
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function write(stream: Writable, text: string): Promise<void> | null {
   if (stream.write(text)) return null;
@@ -115,32 +128,74 @@ function write(stream: Writable, text: string): Promise<void> | null {
   });
 }
 
-/** Streams the rows to `stream`; returns how many. Honours `signal` between chunks. */
-export async function streamExport(db: Database.Database, options: ExportOptions, stream: Writable, signal?: AbortSignal): Promise<number> {
-  const rows = (options.kind === 'calls' ? callsQuery(db, options) : eventsQuery(db, options)).iterate(queryParams(options));
+function countRows(db: Database.Database, options: ExportOptions, kind: ExportKind): number {
+  const query = (kind === 'calls' ? callsQuery(db, options) : eventsQuery(db, options)).source;
+  return (db.prepare(`SELECT count(*) AS n FROM (${query})`).get(queryParams(options)) as { n: number }).n;
+}
+
+/** Counts rows as they go: reports progress every so often and honours the abort signal. */
+function progress(options: ExportOptions, total: number): { tick(): void; done(): number } {
+  let done = 0;
+  let last = 0;
+  return {
+    tick: () => {
+      done += 1;
+      if (done - last >= 2_000) {
+        last = done;
+        options.signal?.throwIfAborted();
+        options.onProgress?.(done, total);
+      }
+    },
+    done: () => {
+      options.onProgress?.(done, total);
+      return done;
+    },
+  };
+}
+
+/** Streams the rows to `stream`; returns how many. Honours `options.signal` between chunks. */
+export async function streamExport(db: Database.Database, options: ExportOptions, stream: Writable): Promise<number> {
+  const kinds: ExportKind[] = options.format === 'xlsx' ? ['calls', 'events'] : [options.kind];
+  const total = kinds.reduce((sum, kind) => sum + countRows(db, options, kind), 0);
+  const counter = progress(options, total);
+  const iterate = (kind: ExportKind): IterableIterator<unknown> => (kind === 'calls' ? callsQuery(db, options) : eventsQuery(db, options)).iterate(queryParams(options));
+
+  if (options.format === 'xlsx') {
+    await writeXlsx(
+      stream,
+      [
+        { name: 'Calls', columns: CALL_COLUMNS as ReadonlyArray<Column<unknown>>, rows: iterate('calls') },
+        { name: 'Events', columns: EVENT_COLUMNS as ReadonlyArray<Column<unknown>>, rows: iterate('events') },
+      ],
+      options.timeZone,
+      counter.tick,
+    );
+    return counter.done();
+  }
+
+  const rows = iterate(options.kind);
   const { header, row } = options.kind === 'calls'
     ? serializer(CALL_COLUMNS, options) as { header: string; row(r: unknown): string }
     : serializer(EVENT_COLUMNS, options) as { header: string; row(r: unknown): string };
-  let count = 0;
   let chunk = header;
   try {
     for (const r of rows) {
       chunk += row(r as CallExportRow & EventExportRow);
-      count += 1;
+      counter.tick();
       if (chunk.length >= CHUNK_BYTES) {
-        signal?.throwIfAborted();
         const wait = write(stream, chunk);
         chunk = '';
-        if (wait) await wait;
+        // Let the event loop breathe between chunks: a cancel (Ctrl+C) and the file's I/O get their turn.
+        await (wait ?? yieldToEventLoop());
       }
     }
-    signal?.throwIfAborted();
+    options.signal?.throwIfAborted();
     if (chunk.length > 0) await write(stream, chunk);
   } finally {
     // An abandoned iterator would keep the statement busy.
-    (rows as IterableIterator<unknown> & { return?: () => unknown }).return?.();
+    rows.return?.();
   }
-  return count;
+  return counter.done();
 }
 
 export class NoDatabaseError extends Error {
@@ -158,7 +213,7 @@ export function openForExport(dataDir: string): Database.Database {
 }
 
 /** Exports to a file: written as `<file>.partial`, renamed when complete, removed on failure or cancel. */
-export async function exportToFile(db: Database.Database, options: ExportOptions, file: string, signal?: AbortSignal): Promise<number> {
+export async function exportToFile(db: Database.Database, options: ExportOptions, file: string): Promise<number> {
   const partial = `${file}.partial`;
   const stream = createWriteStream(partial, { flags: 'w' });
   try {
@@ -166,7 +221,7 @@ export async function exportToFile(db: Database.Database, options: ExportOptions
       stream.once('open', () => resolve());
       stream.once('error', reject);
     });
-    const count = await streamExport(db, options, stream, signal);
+    const count = await streamExport(db, options, stream);
     await new Promise<void>((resolve, reject) => {
       stream.once('error', reject);
       stream.end(() => resolve());

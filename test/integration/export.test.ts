@@ -1,0 +1,72 @@
+// Exports read back by independent readers (exceljs for XLSX, the sqlite3 tool for CSV), totals checked against
+// the store; progress on stderr; a cancelled export leaves no file behind.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { CLI, runCli } from '../helpers/cli.ts';
+import { seedStore } from '../helpers/seed.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
+
+const tempDir = useTempDirs();
+
+describe('XLSX export', () => {
+  it("has a Calls and an Events sheet with typed cells, and its totals equal the store's", async () => {
+    const dataDir = tempDir();
+    const seeded = seedStore(dataDir, { calls: 300, events: 3_000, operators: 3 });
+    const file = path.join(dataDir, 'log.xlsx');
+    const result = await runCli(['export', '--data-dir', dataDir, '--format', 'xlsx', '--tz', 'Europe/Moscow', '--out', file]);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stderr).toMatch(/exported 3300 rows \(calls and events\)/);
+
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(file);
+    expect(workbook.worksheets.map((w) => w.name)).toEqual(['Calls', 'Events']);
+    const calls = workbook.getWorksheet('Calls')!;
+    const header = (calls.getRow(1).values as unknown[]).slice(1);
+    expect(header.slice(0, 3)).toEqual(['call_id', 'portal', 'operator_id']);
+    expect(calls.rowCount).toBe(301);
+    const column = (name: string): number => header.indexOf(name) + 1;
+    let muted = 0;
+    let held = 0;
+    calls.eachRow((row, n) => {
+      if (n === 1) return;
+      muted += row.getCell(column('muted_s')).value as number;
+      held += row.getCell(column('held_s')).value as number;
+    });
+    expect(muted).toBeCloseTo(seeded.mutedMs / 1000, 6);
+    expect(held).toBeCloseTo(seeded.heldMs / 1000, 6);
+    // Times are real date cells, shown in the chosen zone (Moscow is UTC+3 all year).
+    const started = calls.getRow(2).getCell(column('started_at')).value as Date;
+    expect(started).toBeInstanceOf(Date);
+    expect(started.toISOString()).toBe(new Date(Date.UTC(2025, 11, 1, 6, 1, 0) + 3 * 3_600_000).toISOString());
+    expect(calls.getRow(2).getCell(column('operator_name')).value).toBe('Оператор 1');
+    expect(calls.getRow(2).getCell(column('phone_number')).value).toBe('+74951000001');
+    expect(workbook.getWorksheet('Events')!.rowCount).toBe(seeded.events + 1);
+  });
+});
+
+describe('long exports', () => {
+  it('report progress on stderr, and a cancelled one leaves no file', async () => {
+    const dataDir = tempDir();
+    seedStore(dataDir, { calls: 40_000, events: 600_000 });
+    const file = path.join(dataDir, 'events.csv');
+    const child = spawn(process.execPath, [CLI, 'export', '--data-dir', dataDir, '--format', 'csv', '--kind', 'events', '--out', file], { stdio: 'pipe' });
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!interrupted && /exporting: \d+%/.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).toMatch(/exporting: \d+% \(\d+ of 600000 rows\)/);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/export cancelled; no file was written/);
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(dataDir).filter((f) => f.includes('.partial'))).toEqual([]);
+  }, 60_000);
+});
