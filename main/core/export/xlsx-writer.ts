@@ -3,7 +3,7 @@
 // hold in memory). Memory stays flat however many rows there are.
 import type { Writable } from 'node:stream';
 import type { Cell, Column } from './columns.ts';
-import { offsetAt } from './time-zone.ts';
+import { cachedOffset } from './time-zone.ts';
 import { ZipWriter } from './zip-writer.ts';
 
 /** Excel counts days from 1899-12-30. */
@@ -20,7 +20,7 @@ function xmlText(value: string): string {
 }
 
 export function excelSerial(ms: number, timeZone: string): number {
-  return (ms + offsetAt(ms, timeZone)) / 86_400_000 + EXCEL_EPOCH_DAYS;
+  return (ms + cachedOffset(ms, timeZone)) / 86_400_000 + EXCEL_EPOCH_DAYS;
 }
 
 /** 0 → A, 25 → Z, 26 → AA. */
