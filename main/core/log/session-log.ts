@@ -1,0 +1,195 @@
+// What the supervisor's session-log window reads: calls filtered, sorted and paged in SQL (the window never
+// holds the whole log), one call's timeline, and totals per operator and local day, with every interval that
+// crosses midnight split between the two days.
+import type Database from 'better-sqlite3';
+import { summarizeCall, type Interval } from '../calls/timeline.ts';
+import { cachedOffset } from '../export/time-zone.ts';
+
+export const LOG_SORT_COLUMNS = ['startedAt', 'operator', 'phone', 'duration', 'muted', 'mutedPercent', 'held', 'gap'] as const;
+export type LogSortColumn = (typeof LOG_SORT_COLUMNS)[number];
+
+export interface LogFilter {
+  from?: number;
+  to?: number;
+  operator?: string;
+  /** Part of the phone number. */
+  phone?: string;
+  portal?: string;
+  /** Only calls muted for more than this share of their duration (0–100). */
+  minMutedPercent?: number;
+}
+
+export interface LogCallRow {
+  id: number;
+  callId: string;
+  portal: string;
+  operatorId: string;
+  operatorName: string | null;
+  phoneNumber: string | null;
+  direction: string | null;
+  crmEntityType: string | null;
+  crmEntityId: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  endReason: string | null;
+  durationMs: number;
+  mutedMs: number;
+  muteCount: number;
+  longestMuteMs: number;
+  heldMs: number;
+  holdCount: number;
+  gapMs: number;
+}
+
+const SORT_SQL: Record<LogSortColumn, string> = {
+  startedAt: 'c.started_at',
+  operator: 'o.name',
+  phone: 'c.phone_number',
+  duration: 'c.duration_ms',
+  muted: 'c.muted_ms',
+  mutedPercent: 'CAST(c.muted_ms AS REAL) / max(c.duration_ms, 1)',
+  held: 'c.held_ms',
+  gap: 'c.gap_ms',
+};
+
+function where(filter: LogFilter): { sql: string; params: Record<string, unknown> } {
+  const clauses = ['c.started_at >= @from', 'c.started_at < @to'];
+  const params: Record<string, unknown> = { from: filter.from ?? Number.MIN_SAFE_INTEGER, to: filter.to ?? Number.MAX_SAFE_INTEGER };
+  if (filter.operator) {
+    clauses.push('c.operator_id IN (SELECT id FROM operators WHERE user_id = @operator)');
+    params.operator = filter.operator;
+  }
+  if (filter.phone) {
+    clauses.push("c.phone_number LIKE @phone ESCAPE '\\'");
+    params.phone = `%${filter.phone.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+  }
+  if (filter.portal) {
+    clauses.push('p.domain = @portal');
+    params.portal = filter.portal;
+  }
+  if (filter.minMutedPercent !== undefined && filter.minMutedPercent > 0) {
+    clauses.push('c.muted_ms * 100.0 > @minMuted * max(c.duration_ms, 1)');
+    params.minMuted = filter.minMutedPercent;
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+const CALL_SELECT = `c.id, c.call_id AS callId, p.domain AS portal, o.user_id AS operatorId, o.name AS operatorName,
+  c.phone_number AS phoneNumber, c.direction, c.crm_entity_type AS crmEntityType, c.crm_entity_id AS crmEntityId,
+  c.started_at AS startedAt, c.ended_at AS endedAt, c.end_reason AS endReason, c.duration_ms AS durationMs,
+  c.muted_ms AS mutedMs, c.mute_count AS muteCount, c.longest_mute_ms AS longestMuteMs, c.held_ms AS heldMs,
+  c.hold_count AS holdCount, c.gap_ms AS gapMs`;
+const CALL_FROM = 'FROM calls c JOIN operators o ON o.id = c.operator_id JOIN portals p ON p.id = c.portal_id';
+
+/** One page of calls; `total` is how many match, for the table's scroll height. */
+export function queryCalls(
+  db: Database.Database,
+  filter: LogFilter,
+  sort: { column: LogSortColumn; descending: boolean },
+  page: { offset: number; limit: number },
+): { rows: LogCallRow[]; total: number } {
+  const { sql, params } = where(filter);
+  const total = (db.prepare(`SELECT count(*) AS n ${CALL_FROM} WHERE ${sql}`).get(params) as { n: number }).n;
+  const order = `${SORT_SQL[sort.column]} ${sort.descending ? 'DESC' : 'ASC'}, c.id ${sort.descending ? 'DESC' : 'ASC'}`;
+  const rows = db
+    .prepare(`SELECT ${CALL_SELECT} ${CALL_FROM} WHERE ${sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+    .all({ ...params, limit: page.limit, offset: page.offset }) as LogCallRow[];
+  return { rows, total };
+}
+
+export interface TimelineEventView {
+  at: number;
+  name: string;
+  source: string;
+  payload: string | null;
+}
+
+export interface CallTimelineView {
+  call: LogCallRow;
+  events: TimelineEventView[];
+  intervals: Interval[];
+}
+
+export function callTimeline(db: Database.Database, id: number): CallTimelineView | null {
+  const call = db.prepare(`SELECT ${CALL_SELECT} ${CALL_FROM} WHERE c.id = ?`).get(id) as LogCallRow | undefined;
+  if (!call) return null;
+  const events = db.prepare('SELECT at, name, source, payload FROM events WHERE call_id = ? ORDER BY at, id').all(id) as TimelineEventView[];
+  const summary = summarizeCall(events.map((e) => ({ name: e.name, at: e.at, payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown) })));
+  return { call, events, intervals: summary.intervals };
+}
+
+export interface DailyTotal {
+  /** Local date in the chosen zone, YYYY-MM-DD. */
+  day: string;
+  operatorId: string;
+  operatorName: string | null;
+  calls: number;
+  durationMs: number;
+  mutedMs: number;
+  heldMs: number;
+  gapMs: number;
+}
+
+/** The local day of an instant, and the instant its next midnight falls on. */
+function localDay(ms: number, timeZone: string): { day: string; nextMidnight: number } {
+  const offset = cachedOffset(ms, timeZone);
+  const local = new Date(ms + offset);
+  const day = local.toISOString().slice(0, 10);
+  const midnightLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + 1);
+  // The offset after midnight may differ (a clock change that night): find the instant exactly.
+  let next = midnightLocal - offset;
+  next = midnightLocal - cachedOffset(next, timeZone);
+  return { day, nextMidnight: next };
+}
+
+/** Splits [from, to) at local midnights: how much of it falls on each day. */
+export function splitByDay(from: number, to: number, timeZone: string): Array<{ day: string; ms: number }> {
+  const parts: Array<{ day: string; ms: number }> = [];
+  let start = from;
+  while (start < to) {
+    const { day, nextMidnight } = localDay(start, timeZone);
+    const end = Math.min(to, nextMidnight);
+    parts.push({ day, ms: end - start });
+    start = end;
+  }
+  return parts;
+}
+
+/**
+ * Totals per operator and local day. A call counts on the day it started; its duration, muted, held and gap
+ * time count on the days they happened, split at midnight.
+ */
+export function dailyTotals(db: Database.Database, filter: LogFilter, timeZone: string): DailyTotal[] {
+  const { sql, params } = where(filter);
+  const calls = db.prepare(`SELECT c.id, c.started_at AS startedAt, c.ended_at AS endedAt, c.duration_ms AS durationMs,
+      o.user_id AS operatorId, o.name AS operatorName ${CALL_FROM} WHERE ${sql} ORDER BY c.started_at`).iterate(params) as IterableIterator<{
+    id: number; startedAt: number; endedAt: number | null; durationMs: number; operatorId: string; operatorName: string | null;
+  }>;
+  const events = db.prepare('SELECT at, name, payload FROM events WHERE call_id = ? ORDER BY at, id');
+  const totals = new Map<string, DailyTotal>();
+  const total = (day: string, operatorId: string, operatorName: string | null): DailyTotal => {
+    const key = `${day}\u0000${operatorId}`;
+    let entry = totals.get(key);
+    if (!entry) {
+      entry = { day, operatorId, operatorName, calls: 0, durationMs: 0, mutedMs: 0, heldMs: 0, gapMs: 0 };
+      totals.set(key, entry);
+    }
+    return entry;
+  };
+  const field = { muted: 'mutedMs', held: 'heldMs', gap: 'gapMs' } as const;
+  for (const call of calls) {
+    total(localDay(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
+    for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone)) {
+      total(part.day, call.operatorId, call.operatorName).durationMs += part.ms;
+    }
+    const rows = events.all(call.id) as Array<{ at: number; name: string; payload: string | null }>;
+    if (rows.length === 0) continue;
+    const summary = summarizeCall(rows.map((e) => ({ name: e.name, at: e.at, payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown) })));
+    for (const interval of summary.intervals) {
+      for (const part of splitByDay(interval.from, interval.to, timeZone)) {
+        total(part.day, call.operatorId, call.operatorName)[field[interval.kind]] += part.ms;
+      }
+    }
+  }
+  return [...totals.values()].sort((a, b) => a.day.localeCompare(b.day) || a.operatorId.localeCompare(b.operatorId));
+}
