@@ -13,12 +13,19 @@ export const IPC_CHANNELS = [
   'previewPolicy',
   'savePolicy',
   'openWindow',
+  'logCalls',
+  'logTimeline',
+  'logTotals',
+  'exportLog',
+  'cancelExport',
 ] as const;
 export type IpcChannel = (typeof IPC_CHANNELS)[number];
 
 /** Main → windows: pushed when the status (or the pending pairing requests) change. */
 export const IPC_STATUS_EVENT = 'companion:status';
+/** Main → windows: progress of a running export. */
+export const IPC_EXPORT_PROGRESS_EVENT = 'companion:exportProgress';
 export const IPC_PREFIX = 'companion:';
 
-export const WINDOW_VIEWS = ['status', 'pairing', 'settings', 'assistant'] as const;
+export const WINDOW_VIEWS = ['status', 'pairing', 'settings', 'assistant', 'log'] as const;
 export type WindowView = (typeof WINDOW_VIEWS)[number];

@@ -76,6 +76,53 @@ export interface BlockedClientView {
   createdAt: number;
 }
 
+export const LOG_SORT_COLUMNS = ['startedAt', 'operator', 'phone', 'duration', 'muted', 'mutedPercent', 'held', 'gap'] as const;
+
+export const logFilterSchema = z
+  .object({
+    from: z.number().int().optional(),
+    to: z.number().int().optional(),
+    operator: z.string().max(50).optional(),
+    phone: z.string().max(50).optional(),
+    portal: z.string().max(200).optional(),
+    minMutedPercent: z.number().min(0).max(100).optional(),
+  })
+  .strict();
+export type LogFilterInput = z.input<typeof logFilterSchema>;
+
+export const LOG_EXPORT_FORMATS = ['csv', 'csv-semicolon', 'xlsx', 'jsonl'] as const;
+export type LogExportFormat = (typeof LOG_EXPORT_FORMATS)[number];
+
+export interface LogCallView {
+  id: number;
+  callId: string;
+  portal: string;
+  operatorId: string;
+  operatorName: string | null;
+  phoneNumber: string | null;
+  direction: string | null;
+  crmEntityType: string | null;
+  crmEntityId: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  endReason: string | null;
+  durationMs: number;
+  mutedMs: number;
+  muteCount: number;
+  longestMuteMs: number;
+  heldMs: number;
+  holdCount: number;
+  gapMs: number;
+}
+
+export interface ExportProgress {
+  running: boolean;
+  done: number;
+  total: number;
+  /** Set when it ended: where it went, or why not. */
+  result?: { ok: true; path: string; rows: number } | { ok: false; error: string };
+}
+
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** What each call takes (checked at the door) and gives. */
@@ -92,6 +139,15 @@ export const IPC_ARGS = {
   previewPolicy: z.tuple([z.string().min(1).max(300), z.enum(POLICY_PLATFORMS)]),
   savePolicy: z.tuple([z.string().min(1).max(300), z.enum(POLICY_PLATFORMS)]),
   openWindow: z.tuple([z.enum(WINDOW_VIEWS)]),
+  logCalls: z.tuple([
+    logFilterSchema,
+    z.object({ column: z.enum(LOG_SORT_COLUMNS), descending: z.boolean() }).strict(),
+    z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict(),
+  ]),
+  logTimeline: z.tuple([z.number().int().positive()]),
+  logTotals: z.tuple([logFilterSchema, z.string().min(1).max(64)]),
+  exportLog: z.tuple([z.enum(LOG_EXPORT_FORMATS), logFilterSchema, z.string().min(1).max(64)]),
+  cancelExport: z.tuple([]),
 } satisfies Record<IpcChannel, z.ZodType>;
 
 export interface IpcResults {
@@ -107,6 +163,11 @@ export interface IpcResults {
   previewPolicy: PolicyFile;
   savePolicy: { saved: boolean; path?: string };
   openWindow: WindowView;
+  logCalls: { rows: LogCallView[]; total: number };
+  logTimeline: { call: LogCallView; events: Array<{ at: number; name: string; source: string; payload: string | null }>; intervals: Array<{ kind: 'muted' | 'held' | 'gap'; from: number; to: number }> } | null;
+  logTotals: Array<{ day: string; operatorId: string; operatorName: string | null; calls: number; durationMs: number; mutedMs: number; heldMs: number; gapMs: number }>;
+  exportLog: { started: boolean };
+  cancelExport: boolean;
 }
 
 export type IpcArgs<C extends IpcChannel> = z.input<(typeof IPC_ARGS)[C]>;
@@ -116,6 +177,7 @@ export type CompanionBridge = {
   [C in IpcChannel]: (...args: IpcArgs<C>) => Promise<IpcResult<IpcResults[C]>>;
 } & {
   onStatus(listener: (status: StatusView) => void): () => void;
+  onExportProgress(listener: (progress: ExportProgress) => void): () => void;
 };
 
 export { IPC_CHANNELS };

@@ -2,7 +2,7 @@
 // done by the core (main/core/), which knows no Electron; the adapters in main/electron/ render its state.
 import path from 'node:path';
 import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, shell, Tray } from 'electron';
-import { IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
+import { IPC_EXPORT_PROGRESS_EVENT, IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
 import { DesktopController } from './core/desktop/desktop-controller.ts';
 import { rendererFile } from './core/desktop/renderer-files.ts';
 import { trayModel, type TrayCommand, type TrayIcon } from './core/desktop/tray-model.ts';
@@ -82,6 +82,7 @@ function showTray(controller: DesktopController, windows: WindowManager): void {
     hold: () => void controller.command('hold', 'tray'),
     unhold: () => void controller.command('unhold', 'tray'),
     openStatus: () => windows.show('status'),
+    openLog: () => windows.show('log'),
     openSettings: () => windows.show('settings'),
     openAssistant: () => windows.show('assistant'),
     openPairing: () => windows.show('pairing'),
@@ -95,6 +96,7 @@ function showTray(controller: DesktopController, windows: WindowManager): void {
     adapter.render(trayModel(status, controller.language));
     windows.broadcast(IPC_STATUS_EVENT, status);
   });
+  controller.onExportProgress((progress) => windows.broadcast(IPC_EXPORT_PROGRESS_EVENT, progress));
   tray.on('click', () => windows.show('status'));
 }
 

@@ -6,6 +6,7 @@ import { formatDuration, resolveLanguage, translate, type Language, type Message
 import type { CompanionBridge, IpcResult, StatusView } from '../common/ipc.ts';
 import { WINDOW_VIEWS, type WindowView } from '../common/ipc-channels.ts';
 import type { Settings } from '../common/settings.ts';
+import { logView } from './log-view.ts';
 
 declare global {
   interface Window {
@@ -317,6 +318,7 @@ async function start(): Promise<void> {
         pending = status.pendingPairings;
       };
     } else if (view === 'settings') await settingsView(root);
+    else if (view === 'log') await logView(root, api, language, h);
     else onStatus = await assistantView(root);
     onStatus(unwrap(await api.getStatus()));
     api.onStatus(onStatus);

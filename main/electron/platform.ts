@@ -33,6 +33,10 @@ export function electronPlatform(deps: PlatformDeps): DesktopPlatform {
       await writeFile(result.filePath, data);
       return result.filePath;
     },
+    chooseSavePath: async (suggestedName) => {
+      const result = await deps.dialog.showSaveDialog({ defaultPath: suggestedName });
+      return result.canceled || !result.filePath ? null : result.filePath;
+    },
     setStartAtLogin: (enabled) => deps.app.setLoginItemSettings({ openAtLogin: enabled }),
   };
 }

@@ -10,6 +10,7 @@ const SIZES: Record<WindowView, { width: number; height: number }> = {
   pairing: { width: 520, height: 460 },
   settings: { width: 600, height: 760 },
   assistant: { width: 640, height: 760 },
+  log: { width: 1100, height: 760 },
 };
 
 export interface WindowDeps {

@@ -1,6 +1,7 @@
 // The app windows in real Chromium, with the preload bridge replaced by one that calls the real main-process
 // IPC handlers (through the same validating dispatcher), against a real core and store. Each window is
 // screenshotted to out/screenshots/ to be looked at.
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -14,6 +15,7 @@ import { CHROMIUM } from '../helpers/browser.ts';
 import type { Settings } from '../../common/settings.ts';
 import { approveInPairingWindow, useDesktops, type FakePlatform } from '../helpers/desktop.ts';
 import { useWorkers } from '../helpers/lifecycle.ts';
+import { seedStore } from '../helpers/seed.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import type { TestWorker } from '../helpers/test-worker.ts';
 import { SCREENSHOTS } from './harness.ts';
@@ -57,17 +59,23 @@ async function openWindow(controller: DesktopController, view: string, options: 
   page.on('pageerror', (e) => consoleErrors.push(e.message));
   await page.exposeBinding('__companionInvoke', (_source, channel: string, args: unknown[]) => dispatchIpc(controller.handlers, channel, args));
   await page.addInitScript((channels: readonly string[]) => {
-    const listeners: Array<(status: unknown) => void> = [];
     const invoke = (window as unknown as { __companionInvoke: (c: string, a: unknown[]) => Promise<unknown> }).__companionInvoke;
     const bridge: Record<string, unknown> = Object.fromEntries(channels.map((c) => [c, (...args: unknown[]) => invoke(c, args)]));
-    bridge.onStatus = (listener: (status: unknown) => void) => {
-      listeners.push(listener);
-      return () => listeners.splice(listeners.indexOf(listener), 1);
+    // The preload's two push channels, fed by the test from the controller's own events.
+    const pushes: Record<string, Array<(payload: unknown) => void>> = { status: [], exportProgress: [] };
+    const subscribe = (name: string) => (listener: (payload: unknown) => void) => {
+      pushes[name]!.push(listener);
+      return () => pushes[name]!.splice(pushes[name]!.indexOf(listener), 1);
     };
-    (window as unknown as { companion: unknown; __pushStatus: (s: unknown) => void }).companion = bridge;
-    (window as unknown as { __pushStatus: (s: unknown) => void }).__pushStatus = (status) => listeners.forEach((l) => l(status));
+    bridge.onStatus = subscribe('status');
+    bridge.onExportProgress = subscribe('exportProgress');
+    (window as unknown as { companion: unknown }).companion = bridge;
+    (window as unknown as { __push: (name: string, payload: unknown) => void }).__push = (name, payload) => pushes[name]?.forEach((l) => l(payload));
   }, IPC_CHANNELS);
-  controller.onStatus((status) => void page.evaluate((s) => (window as unknown as { __pushStatus?: (s: unknown) => void }).__pushStatus?.(s), status).catch(() => {}));
+  const push = (name: string, payload: unknown): void =>
+    void page.evaluate(([n, p]) => (window as unknown as { __push?: (name: string, payload: unknown) => void }).__push?.(n as string, p), [name, payload] as const).catch(() => {});
+  controller.onStatus((status) => push('status', status));
+  controller.onExportProgress((progress) => push('exportProgress', progress));
   await page.goto(`${base}/index.html?view=${view}`);
   await page.locator('h1').first().waitFor();
   return { page, consoleErrors };
@@ -178,4 +186,47 @@ describe('browser setup assistant', () => {
     expect(saved.subarray(2).toString('utf16le')).toContain('"1"="https://acme.bitrix24.com"');
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
   });
+});
+
+describe('session log window', () => {
+  it('pages a large log from SQL, filters, sorts, shows a timeline and totals, and exports with progress', async () => {
+    const dataDir = tempDir();
+    seedStore(dataDir, { calls: 2_000, events: 20_000, operators: 5 });
+    const { startDesktop } = await import('../helpers/desktop.ts');
+    const { controller, platform } = await startDesktop(dataDir, { allowedOrigins: [ORIGIN] });
+    try {
+      const { page, consoleErrors } = await openWindow(controller, 'log');
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('2000 calls');
+      // Only the visible rows exist.
+      expect(await page.locator('.log-body .log-row').count()).toBeLessThan(40);
+      await page.locator('.log-viewport').evaluate((e) => (e.scrollTop = e.scrollHeight));
+      await expect.poll(() => page.locator('.log-body .log-row').last().getAttribute('aria-rowindex')).toBe('2001');
+
+      await page.locator('#log-operator').fill('3');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('400 calls');
+      await page.getByRole('button', { name: /^Muted %/ }).click();
+      const shares = await page.locator('.log-body .log-row .col-share').allTextContents();
+      expect(shares.slice(0, 5).map(Number)).toEqual([...shares.slice(0, 5).map(Number)].sort((a, b) => b - a));
+
+      await page.locator('.log-body .log-row').first().click();
+      await expect.poll(() => page.locator('.timeline h2').textContent()).toMatch(/^Call timeline: \+7495/);
+      expect(await page.locator('.timeline-chart .bar-muted').count()).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'window-log.png'), fullPage: true });
+
+      await page.getByRole('tab', { name: 'Totals by day' }).click();
+      await expect.poll(() => page.locator('.totals tbody tr').count()).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'window-log-totals.png'), fullPage: true });
+
+      await page.locator('#log-export-format').selectOption('xlsx');
+      await page.getByRole('button', { name: 'Export…' }).click();
+      await expect.poll(() => page.locator('.export ~ .message').textContent(), { timeout: 20_000 }).toMatch(/^Exported \d+ rows to .*operator-companion-calls\.xlsx$/);
+      expect(existsSync(path.join(dataDir, 'operator-companion-calls.xlsx'))).toBe(true);
+      expect(platform.windows).toEqual([]);
+      expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+    } finally {
+      await controller.stop();
+    }
+  }, 60_000);
 });

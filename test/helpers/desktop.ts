@@ -48,6 +48,7 @@ export function fakePlatform(dataDir: string, options: { locale?: string; waylan
       platform.saved.push({ name, data, path: file });
       return file;
     },
+    chooseSavePath: async (name) => path.join(dataDir, name),
     setStartAtLogin: (enabled) => void platform.loginItem.push(enabled),
   };
   return platform;

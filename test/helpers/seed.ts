@@ -1,5 +1,6 @@
 // A session log of a chosen size, written straight into a real store (the same schema the app writes):
-// operators, tabs, calls with their figures and their events. For export tests and benchmarks.
+// operators, tabs, calls with their figures and their events. For export tests, window tests and benchmarks.
+// The stored figures follow a simple pattern of their own; they are not recomputed from the seeded events.
 import path from 'node:path';
 import { DATABASE_FILE, openDatabase } from '../../main/core/store/database.ts';
 

@@ -4,11 +4,15 @@
 // fakes typed against Electron's own declarations and drive the real core.
 import { browserPolicy } from '../../../common/browser-policy.ts';
 import { formatDuration, resolveLanguage, translate, type Language, type MessageKey } from '../../../common/i18n.ts';
-import type { IpcArgs, IpcResults, Problem, StatusView } from '../../../common/ipc.ts';
+import type Database from 'better-sqlite3';
+import type { ExportProgress, IpcArgs, IpcResults, LogExportFormat, LogFilterInput, Problem, StatusView } from '../../../common/ipc.ts';
 import type { IpcChannel, WindowView } from '../../../common/ipc-channels.ts';
 import type { HotkeyAction, Settings } from '../../../common/settings.ts';
 import type { CardAction, CommandResponse } from '../calls/call-state.ts';
+import { exportToFile, openForExport, type ExportOptions } from '../export/export-log.ts';
+import { isValidTimeZone } from '../export/time-zone.ts';
 import { startInstance, type Instance } from '../instance.ts';
+import { callTimeline, dailyTotals, queryCalls } from '../log/session-log.ts';
 import { loadSettings, saveSettings, updateSettings } from '../settings.ts';
 import { HotkeyManager, type ShortcutRegistry } from './hotkeys.ts';
 import { PairingPrompts } from './pairing-prompts.ts';
@@ -24,6 +28,8 @@ export interface DesktopPlatform {
   openWindow(view: WindowView): void;
   /** Shows a save dialog; resolves with the chosen path (after writing) or null when cancelled. */
   saveFile(suggestedName: string, data: Buffer): Promise<string | null>;
+  /** Shows a save dialog and only returns the chosen path (null when cancelled). */
+  chooseSavePath(suggestedName: string): Promise<string | null>;
   setStartAtLogin(enabled: boolean): void;
 }
 
@@ -44,6 +50,10 @@ export class DesktopController {
   readonly prompts: PairingPrompts;
   private readonly hotkeys: HotkeyManager;
   private readonly listeners = new Set<(status: StatusView) => void>();
+  private readonly exportListeners = new Set<(progress: ExportProgress) => void>();
+  private runningExport: AbortController | null = null;
+  /** A read-only connection for the session-log window and exports, so they never hold up the writer. */
+  private readDb: Database.Database | null = null;
   private readonly startedAt: number;
   private ticker: NodeJS.Timeout | undefined;
   private remindedForMuteAt: number | null = null;
@@ -96,6 +106,51 @@ export class DesktopController {
     return () => this.listeners.delete(listener);
   }
 
+  onExportProgress(listener: (progress: ExportProgress) => void): () => void {
+    this.exportListeners.add(listener);
+    return () => this.exportListeners.delete(listener);
+  }
+
+  private reader(): Database.Database {
+    this.readDb ??= openForExport(this.dataDir);
+    return this.readDb;
+  }
+
+  private progress(progress: ExportProgress): void {
+    for (const listener of this.exportListeners) listener(progress);
+  }
+
+  /** Runs an export in the background: the window hears progress and the result; one at a time. */
+  private async startExport(format: LogExportFormat, filter: LogFilterInput, timeZone: string): Promise<{ started: boolean }> {
+    if (this.runningExport) throw new Error('an export is already running');
+    const extension = format === 'xlsx' ? 'xlsx' : format === 'jsonl' ? 'jsonl' : 'csv';
+    const file = await this.platform.chooseSavePath(`operator-companion-calls.${extension}`);
+    if (file === null) return { started: false };
+    const cancel = new AbortController();
+    this.runningExport = cancel;
+    const options: ExportOptions = {
+      kind: 'calls',
+      format: format === 'csv-semicolon' ? 'csv' : format,
+      csvDelimiter: format === 'csv-semicolon' ? ';' : ',',
+      timeZone,
+      signal: cancel.signal,
+      onProgress: (done, total) => this.progress({ running: true, done, total }),
+      ...(filter.from === undefined ? {} : { from: filter.from }),
+      ...(filter.to === undefined ? {} : { to: filter.to }),
+      ...(filter.operator ? { operator: filter.operator } : {}),
+    };
+    this.progress({ running: true, done: 0, total: 0 });
+    void exportToFile(this.reader(), options, file)
+      .then((rows) => this.progress({ running: false, done: rows, total: rows, result: { ok: true, path: file, rows } }))
+      .catch((error: unknown) =>
+        this.progress({ running: false, done: 0, total: 0, result: { ok: false, error: cancel.signal.aborted ? 'cancelled; no file was written' : error instanceof Error ? error.message : String(error) } }),
+      )
+      .finally(() => {
+        this.runningExport = null;
+      });
+    return { started: true };
+  }
+
   status(): StatusView {
     const companion = this.instance.companion.status();
     const view = companion.view;
@@ -142,6 +197,8 @@ export class DesktopController {
 
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    this.runningExport?.abort();
+    this.readDb?.close();
     this.hotkeys.clear();
     this.prompts.dispose();
     await this.instance?.stop();
@@ -233,6 +290,21 @@ export class DesktopController {
       openWindow: async (view) => {
         this.platform.openWindow(view);
         return view;
+      },
+      logCalls: async (filter, sort, page) => queryCalls(this.reader(), filter, sort, page),
+      logTimeline: async (id) => callTimeline(this.reader(), id),
+      logTotals: async (filter, timeZone) => {
+        if (!isValidTimeZone(timeZone)) throw new Error(`"${timeZone}" is not a time zone`);
+        return dailyTotals(this.reader(), filter, timeZone);
+      },
+      exportLog: (format, filter, timeZone) => {
+        if (!isValidTimeZone(timeZone)) throw new Error(`"${timeZone}" is not a time zone`);
+        return this.startExport(format, filter, timeZone);
+      },
+      cancelExport: async () => {
+        if (!this.runningExport) return false;
+        this.runningExport.abort();
+        return true;
       },
     };
   }

@@ -7,7 +7,7 @@ import type { OperatorState } from '../../../common/protocol-constants.ts';
 export type TrayIcon = OperatorState | 'problem';
 
 export type TrayCommand =
-  | 'toggleMute' | 'hold' | 'unhold' | 'openStatus' | 'openSettings' | 'openAssistant' | 'openPairing'
+  | 'toggleMute' | 'hold' | 'unhold' | 'openStatus' | 'openLog' | 'openSettings' | 'openAssistant' | 'openPairing'
   | 'toggleHotkeysPaused' | 'quit';
 
 export interface TrayMenuItem {
@@ -64,6 +64,7 @@ export function trayModel(status: StatusView, language: Language): TrayModel {
   if (status.pendingPairings > 0) menu.push({ id: 'openPairing', label: t('menu.pairing', { count: status.pendingPairings }), enabled: true });
   menu.push(
     { id: 'openStatus', label: t('menu.status'), enabled: true },
+    { id: 'openLog', label: t('menu.log'), enabled: true },
     { id: 'openSettings', label: t('menu.settings'), enabled: true },
     { id: 'openAssistant', label: t('menu.assistant'), enabled: true },
     { id: 'toggleHotkeysPaused', label: t('menu.pauseHotkeys'), enabled: true, checked: status.hotkeysPaused },

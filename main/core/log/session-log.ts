@@ -2,10 +2,11 @@
 // holds the whole log), one call's timeline, and totals per operator and local day, with every interval that
 // crosses midnight split between the two days.
 import type Database from 'better-sqlite3';
+import { LOG_SORT_COLUMNS } from '../../../common/ipc.ts';
 import { summarizeCall, type Interval } from '../calls/timeline.ts';
 import { cachedOffset } from '../export/time-zone.ts';
 
-export const LOG_SORT_COLUMNS = ['startedAt', 'operator', 'phone', 'duration', 'muted', 'mutedPercent', 'held', 'gap'] as const;
+export { LOG_SORT_COLUMNS };
 export type LogSortColumn = (typeof LOG_SORT_COLUMNS)[number];
 
 export interface LogFilter {

@@ -1,0 +1,265 @@
+// The supervisor's session log: filters, a calls table that fetches pages from SQL as it scrolls (only the
+// visible rows exist in the DOM), a call's timeline drawn on a time axis, totals per operator and day with a
+// small chart, and exports that run in the main process with a progress bar and a cancel button.
+import { formatDuration, translate, type Language, type MessageKey } from '../common/i18n.ts';
+import type { CompanionBridge, ExportProgress, IpcResult, IpcResults, LOG_EXPORT_FORMATS, LogCallView, LogFilterInput, LOG_SORT_COLUMNS } from '../common/ipc.ts';
+
+type SortColumn = (typeof LOG_SORT_COLUMNS)[number];
+type Child = Node | string | null | undefined | false;
+type H = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string | boolean | ((e: Event) => void)>, ...children: Child[]) => HTMLElementTagNameMap[K];
+
+const ROW_HEIGHT = 30;
+const PAGE = 200;
+const SVG = 'http://www.w3.org/2000/svg';
+
+function unwrap<T>(result: IpcResult<T>): T {
+  if (!result.ok) throw new Error(result.error);
+  return result.value;
+}
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+  const element = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) element.setAttribute(k, String(v));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+const percent = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(1)}` : '0.0');
+const time = (ms: number): string => new Date(ms).toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+export async function logView(root: HTMLElement, api: CompanionBridge, language: Language, h: H): Promise<void> {
+  const t = (key: MessageKey, params?: Record<string, string | number>): string => translate(language, key, params);
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  let filter: LogFilterInput = {};
+  let sort: { column: SortColumn; descending: boolean } = { column: 'startedAt', descending: true };
+  let total = 0;
+  let pages = new Map<number, Promise<LogCallView[]>>();
+  let selected: number | null = null;
+
+  // ---------------------------------------------------------------- filters
+  const input = (id: string, type: string, attrs: Record<string, string> = {}): HTMLInputElement => h('input', { id, type, ...attrs });
+  const from = input('log-from', 'date');
+  const to = input('log-to', 'date');
+  const operator = input('log-operator', 'text', { inputmode: 'numeric', size: '6' });
+  const phone = input('log-phone', 'text', { size: '12' });
+  const portal = input('log-portal', 'text', { size: '16' });
+  const minMuted = input('log-min-muted', 'number', { min: '0', max: '100', size: '4' });
+  const field = (label: string, control: HTMLElement): HTMLElement => h('div', { class: 'field inline' }, h('label', { for: control.id }, label), control);
+  const readFilter = (): LogFilterInput => {
+    // Dates are local days on this computer: from its first midnight to the midnight after the last day.
+    const day = (value: string, next: boolean): number | undefined => {
+      if (!value) return undefined;
+      const [y, m, d] = value.split('-').map(Number) as [number, number, number];
+      return new Date(y, m - 1, d + (next ? 1 : 0)).getTime();
+    };
+    const f: LogFilterInput = {};
+    const start = day(from.value, false);
+    const end = day(to.value, true);
+    if (start !== undefined) f.from = start;
+    if (end !== undefined) f.to = end;
+    if (operator.value.trim()) f.operator = operator.value.trim();
+    if (phone.value.trim()) f.phone = phone.value.trim();
+    if (portal.value.trim()) f.portal = portal.value.trim();
+    if (minMuted.value !== '' && Number(minMuted.value) > 0) f.minMutedPercent = Math.min(100, Number(minMuted.value));
+    return f;
+  };
+
+  // ---------------------------------------------------------------- calls table (virtualised)
+  const columns: Array<{ key: string; label: MessageKey; sort?: SortColumn; cell(c: LogCallView): string; numeric?: boolean }> = [
+    { key: 'time', label: 'col.time', sort: 'startedAt', cell: (c) => time(c.startedAt) },
+    { key: 'operator', label: 'col.operator', sort: 'operator', cell: (c) => c.operatorName ?? c.operatorId },
+    { key: 'phone', label: 'col.phone', sort: 'phone', cell: (c) => c.phoneNumber ?? '—' },
+    { key: 'direction', label: 'col.direction', cell: (c) => (c.direction ? t(`status.direction.${c.direction}` as MessageKey) : '—') },
+    { key: 'duration', label: 'col.duration', sort: 'duration', numeric: true, cell: (c) => formatDuration(c.durationMs) },
+    { key: 'muted', label: 'col.muted', sort: 'muted', numeric: true, cell: (c) => formatDuration(c.mutedMs) },
+    { key: 'share', label: 'col.mutedShare', sort: 'mutedPercent', numeric: true, cell: (c) => percent(c.mutedMs, c.durationMs) },
+    { key: 'mutes', label: 'col.muteCount', numeric: true, cell: (c) => String(c.muteCount) },
+    { key: 'longest', label: 'col.longestMute', numeric: true, cell: (c) => formatDuration(c.longestMuteMs) },
+    { key: 'held', label: 'col.held', sort: 'held', numeric: true, cell: (c) => formatDuration(c.heldMs) },
+    { key: 'gap', label: 'col.gap', sort: 'gap', numeric: true, cell: (c) => formatDuration(c.gapMs) },
+    { key: 'ended', label: 'col.ended', cell: (c) => c.endReason ?? '…' },
+  ];
+  const headerRow = h('div', { class: 'log-row log-head', role: 'row' });
+  const body = h('div', { class: 'log-body', role: 'rowgroup' });
+  const spacer = h('div', { class: 'log-spacer' });
+  const viewport = h('div', { class: 'log-viewport', tabindex: '0', role: 'grid', 'aria-label': t('log.calls'), 'aria-rowcount': '0' }, spacer, body);
+  const countLine = h('p', { class: 'muted', role: 'status' });
+
+  const renderHeader = (): void => {
+    headerRow.replaceChildren(...columns.map((c) => {
+      const active = c.sort === sort.column;
+      const label = `${t(c.label)}${active ? (sort.descending ? ' ▼' : ' ▲') : ''}`;
+      if (!c.sort) return h('div', { class: `log-cell col-${c.key}`, role: 'columnheader' }, label);
+      return h('div', { class: `log-cell col-${c.key}`, role: 'columnheader', 'aria-sort': active ? (sort.descending ? 'descending' : 'ascending') : 'none' },
+        h('button', { type: 'button', class: 'sort', onclick: () => { sort = { column: c.sort as SortColumn, descending: active ? !sort.descending : true }; void reload(); } }, label));
+    }));
+  };
+
+  const page = (index: number): Promise<LogCallView[]> => {
+    let pending = pages.get(index);
+    if (!pending) {
+      pending = api.logCalls(filter, sort, { offset: index * PAGE, limit: PAGE }).then((r) => unwrap(r).rows);
+      pages.set(index, pending);
+    }
+    return pending;
+  };
+
+  // Rows are rebuilt only when what is visible changed: a click target stays put while it is pointed at.
+  let rendered = '';
+  let generation = 0;
+  const renderRows = async (): Promise<void> => {
+    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 5);
+    const last = Math.min(total, Math.ceil((viewport.scrollTop + viewport.clientHeight) / ROW_HEIGHT) + 5);
+    const key = `${generation}:${first}:${last}:${selected}`;
+    if (key === rendered) return;
+    const needed = new Set<number>();
+    for (let i = first; i < last; i += 1) needed.add(Math.floor(i / PAGE));
+    const loaded = new Map<number, LogCallView[]>();
+    for (const index of needed) loaded.set(index, await page(index));
+    const rows: HTMLElement[] = [];
+    for (let i = first; i < last; i += 1) {
+      const call = loaded.get(Math.floor(i / PAGE))?.[i % PAGE];
+      if (!call) continue;
+      const row = h('div', {
+        class: `log-row${call.id === selected ? ' selected' : ''}${call.mutedMs * 2 > call.durationMs ? ' mostly-muted' : ''}`,
+        role: 'row', 'aria-rowindex': String(i + 2), tabindex: '-1', 'data-id': String(call.id),
+        onclick: () => void select(call.id),
+      }, ...columns.map((c) => h('div', { class: `log-cell col-${c.key}${c.numeric ? ' num' : ''}`, role: 'gridcell' }, c.cell(call))));
+      // Positioned through the CSS object model: the windows' CSP allows no inline style attributes.
+      row.style.top = `${i * ROW_HEIGHT}px`;
+      rows.push(row);
+    }
+    if (`${generation}:${first}:${last}:${selected}` !== key) return; // a newer render is on its way
+    rendered = key;
+    body.replaceChildren(...rows);
+  };
+
+  const reload = async (): Promise<void> => {
+    filter = readFilter();
+    generation += 1;
+    pages = new Map();
+    const firstPage = unwrap(await api.logCalls(filter, sort, { offset: 0, limit: PAGE }));
+    pages.set(0, Promise.resolve(firstPage.rows));
+    total = firstPage.total;
+    spacer.style.height = `${total * ROW_HEIGHT}px`;
+    viewport.setAttribute('aria-rowcount', String(total + 1));
+    countLine.textContent = total === 0 ? t('log.noCalls') : t('log.count', { count: total });
+    viewport.scrollTop = 0;
+    renderHeader();
+    await renderRows();
+    if (totalsPanel.isConnected && !totalsPanel.hidden) await renderTotals();
+  };
+  viewport.addEventListener('scroll', () => void renderRows());
+
+  // ---------------------------------------------------------------- timeline
+  const timeline = h('section', { class: 'timeline', 'aria-label': t('log.timeline') }, h('p', { class: 'muted' }, t('log.pickCall')));
+  const select = async (id: number): Promise<void> => {
+    selected = id;
+    await renderRows();
+    const view = unwrap(await api.logTimeline(id));
+    if (!view) return;
+    const { call, events, intervals } = view;
+    const start = call.startedAt;
+    const end = Math.max(call.endedAt ?? start + call.durationMs, ...events.map((e) => e.at), start + 1000);
+    const width = 1000;
+    const x = (ms: number): number => ((ms - start) / (end - start)) * (width - 20) + 10;
+    const chart = svg('svg', { viewBox: `0 0 ${width} 90`, class: 'timeline-chart', role: 'img', 'aria-label': t('log.timeline') });
+    chart.append(svg('rect', { x: 10, y: 30, width: width - 20, height: 22, class: 'live-bar' }));
+    for (const interval of intervals) {
+      chart.append(svg('rect', { x: x(interval.from), y: 30, width: Math.max(2, x(interval.to) - x(interval.from)), height: 22, class: `bar-${interval.kind}` }, undefined));
+    }
+    for (const event of events) {
+      const ex = x(event.at);
+      chart.append(svg('line', { x1: ex, x2: ex, y1: 24, y2: 58, class: `tick source-${event.source}` }));
+    }
+    chart.append(svg('text', { x: 10, y: 80, class: 'axis' }, time(start)), svg('text', { x: width - 10, y: 80, class: 'axis', 'text-anchor': 'end' }, formatDuration(end - start)));
+    const legend = h('p', { class: 'legend' }, ...(['muted', 'held', 'gap'] as const).map((kind) => h('span', { class: `key key-${kind}` }, t(`log.legend.${kind}`))));
+    timeline.replaceChildren(
+      h('h2', {}, `${t('log.timeline')}: ${call.phoneNumber ?? call.callId}`),
+      chart, legend,
+      h('ol', { class: 'events' }, ...events.map((e) => h('li', {}, h('time', {}, `+${formatDuration(e.at - start)}`), ` ${e.name}`, e.source !== 'card' ? h('em', {}, ` (${e.source})`) : null))),
+    );
+  };
+
+  // ---------------------------------------------------------------- totals
+  const totalsPanel = h('section', { class: 'totals', hidden: true });
+  const renderTotals = async (): Promise<void> => {
+    const totals: IpcResults['logTotals'] = unwrap(await api.logTotals(filter, timeZone));
+    const days = [...new Set(totals.map((r) => r.day))];
+    const perDay = days.map((day) => {
+      const rows = totals.filter((r) => r.day === day);
+      return { day, muted: rows.reduce((s, r) => s + r.mutedMs, 0), duration: rows.reduce((s, r) => s + r.durationMs, 0) };
+    });
+    const step = 52;
+    const chart = svg('svg', { viewBox: `0 0 ${Math.max(520, days.length * step)} 140`, preserveAspectRatio: 'xMinYMin meet', class: 'totals-chart', role: 'img', 'aria-label': t('log.chart') });
+    perDay.forEach((d, i) => {
+      const share = d.duration > 0 ? d.muted / d.duration : 0;
+      chart.append(svg('rect', { x: i * step + 10, y: 110 - share * 100, width: 32, height: Math.max(1, share * 100), class: 'bar-muted' }));
+      chart.append(svg('text', { x: i * step + 26, y: 104 - share * 100, class: 'axis', 'text-anchor': 'middle' }, `${Math.round(share * 100)}%`));
+      chart.append(svg('text', { x: i * step + 26, y: 128, class: 'axis', 'text-anchor': 'middle' }, d.day.slice(5)));
+    });
+    totalsPanel.replaceChildren(
+      h('h2', {}, t('log.chart')), chart,
+      h('table', {},
+        h('thead', {}, h('tr', {}, ...(['log.day', 'col.operator', 'col.calls', 'col.duration', 'col.muted', 'col.mutedShare', 'col.held', 'col.gap'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('tbody', {}, ...totals.map((r) => h('tr', {},
+          h('td', {}, r.day), h('td', {}, r.operatorName ?? r.operatorId), h('td', { class: 'num' }, String(r.calls)),
+          h('td', { class: 'num' }, formatDuration(r.durationMs)), h('td', { class: 'num' }, formatDuration(r.mutedMs)),
+          h('td', { class: 'num' }, percent(r.mutedMs, r.durationMs)), h('td', { class: 'num' }, formatDuration(r.heldMs)), h('td', { class: 'num' }, formatDuration(r.gapMs)))))),
+    );
+  };
+
+  // ---------------------------------------------------------------- export
+  const format = h('select', { id: 'log-export-format' },
+    ...([['csv', 'CSV (,)'], ['csv-semicolon', 'CSV (;) — Excel'], ['xlsx', 'XLSX'], ['jsonl', 'JSON Lines']] as Array<[(typeof LOG_EXPORT_FORMATS)[number], string]>).map(([value, label]) => h('option', { value }, label)));
+  const bar = h('progress', { id: 'log-export-progress', max: '1', value: '0', hidden: true });
+  const exportStatus = h('p', { class: 'message', role: 'status', hidden: true });
+  const cancel = h('button', { type: 'button', hidden: true, onclick: () => void api.cancelExport() }, t('log.cancel'));
+  const start = async (): Promise<void> => {
+    const result = await api.exportLog(format.value as (typeof LOG_EXPORT_FORMATS)[number], readFilter(), timeZone);
+    exportStatus.hidden = false;
+    if (!result.ok) {
+      exportStatus.className = 'message error';
+      exportStatus.textContent = t('log.exportFailed', { error: result.error });
+    }
+  };
+  api.onExportProgress((p: ExportProgress) => {
+    bar.hidden = !p.running;
+    cancel.hidden = !p.running;
+    exportStatus.hidden = false;
+    if (p.running) {
+      bar.max = Math.max(1, p.total);
+      bar.value = p.done;
+      exportStatus.className = 'message';
+      exportStatus.textContent = t('log.exporting', { done: p.done, total: p.total });
+    } else if (p.result?.ok) {
+      exportStatus.className = 'message ok';
+      exportStatus.textContent = t('log.exported', { rows: p.result.rows, path: p.result.path });
+    } else if (p.result) {
+      exportStatus.className = 'message error';
+      exportStatus.textContent = t('log.exportFailed', { error: p.result.error });
+    }
+  });
+
+  // ---------------------------------------------------------------- layout
+  const callsPanel = h('section', { class: 'calls' }, countLine, h('div', { class: 'log-table' }, headerRow, viewport), timeline);
+  const tab = (label: MessageKey, panel: HTMLElement, other: HTMLElement): HTMLButtonElement =>
+    h('button', { type: 'button', role: 'tab', class: 'tab', onclick: async (e: Event) => {
+      panel.hidden = false;
+      other.hidden = true;
+      for (const b of (e.currentTarget as HTMLElement).parentElement!.children) b.setAttribute('aria-selected', String(b === e.currentTarget));
+      if (panel === totalsPanel) await renderTotals();
+    } }, t(label));
+  const tabs = h('div', { role: 'tablist', class: 'tabs' }, tab('log.calls', callsPanel, totalsPanel), tab('log.totals', totalsPanel, callsPanel));
+  tabs.firstElementChild?.setAttribute('aria-selected', 'true');
+  root.replaceChildren(
+    h('h1', {}, t('log.title')),
+    h('form', { class: 'filters', onsubmit: (e: Event) => { e.preventDefault(); void reload(); } },
+      field(t('log.from'), from), field(t('log.to'), to), field(t('log.operator'), operator), field(t('log.phone'), phone),
+      field(t('log.portal'), portal), field(t('log.minMuted'), minMuted), h('button', { type: 'submit', class: 'primary' }, t('log.apply'))),
+    h('div', { class: 'export' }, field(t('log.exportFormat'), format), h('button', { type: 'button', onclick: () => void start() }, t('log.export')), bar, cancel, h('small', {}, t('log.exportNote'))),
+    exportStatus,
+    tabs, callsPanel, totalsPanel,
+  );
+  await reload();
+}
