@@ -3,7 +3,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { openForExport, streamExport } from '../../main/core/export/export-log.ts';
+import { queryCalls } from '../../main/core/log/session-log.ts';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.ts';
 import { seedStore } from '../helpers/seed.ts';
@@ -44,6 +47,31 @@ describe('XLSX export', () => {
     expect(calls.getRow(2).getCell(column('operator_name')).value).toBe('Оператор 1');
     expect(calls.getRow(2).getCell(column('phone_number')).value).toBe('+74951000001');
     expect(workbook.getWorksheet('Events')!.rowCount).toBe(seeded.events + 1);
+  });
+});
+
+describe('filters', () => {
+  it('an export holds exactly the calls the session-log filters select, with their events', async () => {
+    const dataDir = tempDir();
+    seedStore(dataDir, { calls: 200, events: 1_000, operators: 4 });
+    const db = openForExport(dataDir);
+    try {
+      const filter = { phone: '00004', minMutedPercent: 10 };
+      const { rows } = queryCalls(db, filter, { column: 'startedAt', descending: false }, { offset: 0, limit: 1_000 });
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d: Buffer) => (text += d.toString()));
+      await streamExport(db, { kind: 'calls', format: 'jsonl', timeZone: 'UTC', ...filter }, out);
+      const exported = text.trim().split('\n').map((l) => (JSON.parse(l) as { call_id: string }).call_id);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(exported).toEqual(rows.map((r) => r.callId));
+      text = '';
+      await streamExport(db, { kind: 'events', format: 'jsonl', timeZone: 'UTC', ...filter }, out);
+      const eventCalls = new Set(text.trim().split('\n').map((l) => (JSON.parse(l) as { call_id: string }).call_id));
+      expect([...eventCalls].sort()).toEqual(rows.map((r) => r.callId).sort());
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -135,9 +135,7 @@ export class DesktopController {
       timeZone,
       signal: cancel.signal,
       onProgress: (done, total) => this.progress({ running: true, done, total }),
-      ...(filter.from === undefined ? {} : { from: filter.from }),
-      ...(filter.to === undefined ? {} : { to: filter.to }),
-      ...(filter.operator ? { operator: filter.operator } : {}),
+      ...filter,
     };
     this.progress({ running: true, done: 0, total: 0 });
     void exportToFile(this.reader(), options, file)

@@ -5,6 +5,7 @@ import { createWriteStream, existsSync, rmSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type Database from 'better-sqlite3';
+import { callConditions, timeRange, type LogFilter } from '../log/log-filter.ts';
 import { DATABASE_FILE, openDatabase } from '../store/database.ts';
 import { CALL_COLUMNS, EVENT_COLUMNS, type CallExportRow, type Cell, type Column, type EventExportRow } from './columns.ts';
 import { formatInstant } from './time-zone.ts';
@@ -15,14 +16,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const EXPORT_KINDS = ['calls', 'events'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
-export interface ExportFilter {
-  /** Inclusive, ms since the epoch. */
-  from?: number;
-  /** Exclusive. */
-  to?: number;
-  /** Bitrix24 user id of the operator. */
-  operator?: string;
-}
+/** The session log's filters (time range, operator, phone, portal, muted share). */
+export type ExportFilter = LogFilter;
 
 export interface ExportOptions extends ExportFilter {
   /** For CSV and JSON Lines: which table. An XLSX workbook always has both, as two sheets. */
@@ -48,8 +43,7 @@ export function callsQuery(db: Database.Database, filter: ExportFilter): Databas
     FROM calls c
     JOIN operators o ON o.id = c.operator_id
     JOIN portals p ON p.id = c.portal_id
-    WHERE c.started_at >= @from AND c.started_at < @to
-      ${filter.operator === undefined ? '' : 'AND c.operator_id IN (SELECT id FROM operators WHERE user_id = @operator)'}
+    WHERE ${['c.started_at >= @from', 'c.started_at < @to', ...callConditions(filter).clauses].join(' AND ')}
     ORDER BY c.started_at, c.id`);
 }
 
@@ -63,17 +57,25 @@ export function eventsQuery(db: Database.Database, filter: ExportFilter): Databa
     JOIN operators o ON o.id = f.operator_id
     JOIN portals p ON p.id = f.portal_id
     LEFT JOIN calls c ON c.id = e.call_id
-    WHERE e.at >= @from AND e.at < @to
-      ${filter.operator === undefined ? '' : 'AND o.user_id = @operator'}
+    WHERE ${eventConditions(filter).join(' AND ')}
     ORDER BY e.at, e.id`);
 }
 
+/**
+ * Events by their own time and operator (also those outside any call); the call-level filters (phone, muted
+ * share) keep only events of matching calls.
+ */
+function eventConditions(filter: ExportFilter): string[] {
+  const conditions = ['e.at >= @from', 'e.at < @to'];
+  if (filter.operator) conditions.push('o.user_id = @operator');
+  if (filter.portal) conditions.push('p.domain = @portal');
+  const callLevel = callConditions({ ...(filter.phone ? { phone: filter.phone } : {}), ...(filter.minMutedPercent ? { minMutedPercent: filter.minMutedPercent } : {}) }).clauses;
+  if (callLevel.length > 0) conditions.push('c.id IS NOT NULL', ...callLevel);
+  return conditions;
+}
+
 export function queryParams(filter: ExportFilter): Record<string, unknown> {
-  return {
-    from: filter.from ?? Number.MIN_SAFE_INTEGER,
-    to: filter.to ?? Number.MAX_SAFE_INTEGER,
-    ...(filter.operator === undefined ? {} : { operator: filter.operator }),
-  };
+  return { ...timeRange(filter), ...callConditions(filter).params };
 }
 
 /** Excel and LibreOffice run cells that start with these as formulas: such text gets a leading apostrophe. */

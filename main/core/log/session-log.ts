@@ -5,20 +5,12 @@ import type Database from 'better-sqlite3';
 import { LOG_SORT_COLUMNS } from '../../../common/ipc.ts';
 import { summarizeCall, type Interval } from '../calls/timeline.ts';
 import { cachedOffset } from '../export/time-zone.ts';
+import { callConditions, timeRange, type LogFilter } from './log-filter.ts';
+
+export type { LogFilter };
 
 export { LOG_SORT_COLUMNS };
 export type LogSortColumn = (typeof LOG_SORT_COLUMNS)[number];
-
-export interface LogFilter {
-  from?: number;
-  to?: number;
-  operator?: string;
-  /** Part of the phone number. */
-  phone?: string;
-  portal?: string;
-  /** Only calls muted for more than this share of their duration (0–100). */
-  minMutedPercent?: number;
-}
 
 export interface LogCallRow {
   id: number;
@@ -54,25 +46,8 @@ const SORT_SQL: Record<LogSortColumn, string> = {
 };
 
 function where(filter: LogFilter): { sql: string; params: Record<string, unknown> } {
-  const clauses = ['c.started_at >= @from', 'c.started_at < @to'];
-  const params: Record<string, unknown> = { from: filter.from ?? Number.MIN_SAFE_INTEGER, to: filter.to ?? Number.MAX_SAFE_INTEGER };
-  if (filter.operator) {
-    clauses.push('c.operator_id IN (SELECT id FROM operators WHERE user_id = @operator)');
-    params.operator = filter.operator;
-  }
-  if (filter.phone) {
-    clauses.push("c.phone_number LIKE @phone ESCAPE '\\'");
-    params.phone = `%${filter.phone.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-  }
-  if (filter.portal) {
-    clauses.push('p.domain = @portal');
-    params.portal = filter.portal;
-  }
-  if (filter.minMutedPercent !== undefined && filter.minMutedPercent > 0) {
-    clauses.push('c.muted_ms * 100.0 > @minMuted * max(c.duration_ms, 1)');
-    params.minMuted = filter.minMutedPercent;
-  }
-  return { sql: clauses.join(' AND '), params };
+  const { clauses, params } = callConditions(filter);
+  return { sql: ['c.started_at >= @from', 'c.started_at < @to', ...clauses].join(' AND '), params: { ...timeRange(filter), ...params } };
 }
 
 const CALL_SELECT = `c.id, c.call_id AS callId, p.domain AS portal, o.user_id AS operatorId, o.name AS operatorName,
