@@ -9,7 +9,16 @@ import type { Settings } from './settings.ts';
 export const CARD_ACTIONS = ['mute', 'unmute', 'toggle', 'hold', 'unhold'] as const;
 export type CardAction = (typeof CARD_ACTIONS)[number];
 
-export type ProblemKind = 'no_tab' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting' | 'store_recovered';
+export type ProblemKind = 'no_tab' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting' | 'store_recovered' | 'export_failed';
+
+export interface ScheduledRunView {
+  day: string;
+  at: number;
+  ok: boolean;
+  path?: string;
+  rows?: number;
+  error?: string;
+}
 export interface Problem {
   kind: ProblemKind;
   detail: string;
@@ -153,7 +162,7 @@ export const IPC_ARGS = {
 export interface IpcResults {
   getStatus: StatusView;
   command: { ok: boolean; outcome: string; message: string };
-  getSettings: { settings: Settings; problems: string[] };
+  getSettings: { settings: Settings; problems: string[]; scheduledRuns: ScheduledRunView[] };
   updateSettings: { settings: Settings; hotkeys: HotkeyStatus[] };
   listPairings: { paired: PairedClientView[]; blocked: BlockedClientView[] };
   revokePairing: boolean;

@@ -64,6 +64,17 @@ export const settingsSchema = z
     /** Remind the operator after this many seconds muted on a live call; 0 = never. */
     muteReminderSeconds: z.number().int().min(0).max(3600).default(0),
     soundCues: z.boolean().default(false),
+    /** Every day at `time` (local), the previous day's log is exported into `folder`. */
+    scheduledExport: z
+      .object({
+        enabled: z.boolean().default(false),
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 07:30').default('07:00'),
+        folder: z.string().max(1000).default(''),
+        format: z.enum(['csv', 'csv-semicolon', 'xlsx', 'jsonl']).default('xlsx'),
+      })
+      .strict()
+      .refine((s) => !s.enabled || s.folder.trim() !== '', { message: 'choose a folder for the daily export', path: ['folder'] })
+      .default({ enabled: false, time: '07:00', folder: '', format: 'xlsx' }),
   })
   .strict();
 

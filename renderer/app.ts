@@ -162,7 +162,7 @@ async function pairingView(root: HTMLElement): Promise<() => Promise<void>> {
 // ------------------------------------------------------------------ settings
 
 async function settingsView(root: HTMLElement): Promise<void> {
-  const { settings } = unwrap(await api.getSettings());
+  const { settings, scheduledRuns } = unwrap(await api.getSettings());
   const { paired, blocked } = unwrap(await api.listPairings());
   const message = h('p', { class: 'message', role: 'alert', hidden: true });
   const field = (id: string, label: string, input: HTMLElement, hint?: string): HTMLElement =>
@@ -181,6 +181,15 @@ async function settingsView(root: HTMLElement): Promise<void> {
     h('option', { value: 'ru', selected: settings.language === 'ru' }, 'Русский'));
   const reminder = h('input', { id: 'reminder', type: 'number', min: '0', max: '3600', value: String(settings.muteReminderSeconds) });
   const sound = h('input', { type: 'checkbox', id: 'sound', checked: settings.soundCues });
+  const daily = settings.scheduledExport;
+  const dailyEnabled = h('input', { type: 'checkbox', id: 'daily-enabled', checked: daily.enabled });
+  const dailyTime = h('input', { id: 'daily-time', type: 'time', value: daily.time });
+  const dailyFolder = h('input', { id: 'daily-folder', value: daily.folder, spellcheck: 'false' });
+  const dailyFormat = h('select', { id: 'daily-format' },
+    ...([['xlsx', 'XLSX'], ['csv-semicolon', 'CSV (;) — Excel'], ['csv', 'CSV (,)'], ['jsonl', 'JSON Lines']] as const).map(([value, label]) => h('option', { value, selected: daily.format === value }, label)));
+  const lastRun = scheduledRuns.at(-1);
+  const dailyLast = h('p', { class: lastRun && !lastRun.ok ? 'message error' : 'muted' },
+    lastRun ? t('settings.dailyLast', { day: lastRun.day, result: lastRun.ok ? `${lastRun.rows ?? 0} → ${lastRun.path ?? ''}` : lastRun.error ?? '' }) : t('settings.dailyNone'));
 
   const clientList = (): HTMLElement =>
     h('div', {},
@@ -204,6 +213,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
       language: languageSelect.value as Settings['language'],
       muteReminderSeconds: Number(reminder.value),
       soundCues: sound.checked,
+      scheduledExport: { enabled: dailyEnabled.checked, time: dailyTime.value, folder: dailyFolder.value.trim(), format: dailyFormat.value as Settings['scheduledExport']['format'] },
     };
     const result = await api.updateSettings(change as Record<string, unknown>);
     message.hidden = false;
@@ -234,6 +244,12 @@ async function settingsView(root: HTMLElement): Promise<void> {
         field('language', t('settings.language'), languageSelect),
         field('reminder', t('settings.reminder'), reminder),
         h('div', { class: 'check' }, sound, h('label', { for: 'sound' }, t('settings.sound')))),
+      h('fieldset', {}, h('legend', {}, t('settings.daily')),
+        h('div', { class: 'check' }, dailyEnabled, h('label', { for: 'daily-enabled' }, t('settings.dailyEnabled'))),
+        field('daily-time', t('settings.dailyTime'), dailyTime),
+        field('daily-folder', t('settings.dailyFolder'), dailyFolder),
+        field('daily-format', t('settings.dailyFormat'), dailyFormat),
+        dailyLast),
       message,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('settings.save')))),
   );

@@ -53,6 +53,9 @@ export function updateSettings(current: Settings, change: unknown): { ok: true; 
   if (typeof change !== 'object' || change === null || Array.isArray(change)) return { ok: false, error: 'settings change must be an object' };
   const merged = { ...current, ...(change as Record<string, unknown>) };
   if ('hotkeys' in (change as object)) merged.hotkeys = { ...current.hotkeys, ...((change as { hotkeys?: object }).hotkeys ?? {}) };
+  if ('scheduledExport' in (change as object)) {
+    merged.scheduledExport = { ...current.scheduledExport, ...((change as { scheduledExport?: object }).scheduledExport ?? {}) };
+  }
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

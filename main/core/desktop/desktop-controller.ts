@@ -15,6 +15,7 @@ import { startInstance, type Instance } from '../instance.ts';
 import { callTimeline, dailyTotals, queryCalls } from '../log/session-log.ts';
 import { loadSettings, saveSettings, updateSettings } from '../settings.ts';
 import { HotkeyManager, type ShortcutRegistry } from './hotkeys.ts';
+import { ScheduledExports } from './scheduled-export.ts';
 import { PairingPrompts } from './pairing-prompts.ts';
 
 export interface DesktopPlatform {
@@ -56,6 +57,8 @@ export class DesktopController {
   private readDb: Database.Database | null = null;
   private readonly startedAt: number;
   private ticker: NodeJS.Timeout | undefined;
+  private scheduler: ScheduledExports | null = null;
+  private schedulerTimer: NodeJS.Timeout | undefined;
   private remindedForMuteAt: number | null = null;
   private lastMuted: boolean | null = null;
   readonly handlers: IpcHandlers;
@@ -90,6 +93,16 @@ export class DesktopController {
     // Durations in the tooltip and the status window, the reminder, and the "no tab" problem need a clock.
     this.ticker = setInterval(() => this.changed(), 1_000);
     this.ticker.unref();
+    this.scheduler = new ScheduledExports({
+      dataDir: this.dataDir,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      now: this.now,
+      run: (file, options) => exportToFile(this.reader(), options, file),
+    });
+    const tick = (): void => void this.scheduler?.tick(this.settings.scheduledExport).then((run) => run && this.changed());
+    this.schedulerTimer = setInterval(tick, 30_000);
+    this.schedulerTimer.unref();
+    tick();
     this.changed();
   }
 
@@ -195,6 +208,7 @@ export class DesktopController {
 
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    clearInterval(this.schedulerTimer);
     this.runningExport?.abort();
     this.readDb?.close();
     this.hotkeys.clear();
@@ -226,6 +240,8 @@ export class DesktopController {
       }
     }
     if (this.platform.wayland) problems.push({ kind: 'wayland', detail: this.t('problem.wayland') });
+    const failedExport = this.scheduler?.lastFailure();
+    if (failedExport) problems.push({ kind: 'export_failed', detail: this.t('problem.export_failed', { day: failedExport.day, error: failedExport.error ?? '' }) });
     const recovered = this.instance.companion.storeRecovered;
     if (recovered) problems.push({ kind: 'store_recovered', detail: this.t('problem.store_recovered', { path: recovered.to }) });
     if (this.settingsProblems.length > 0) problems.push({ kind: 'settings_invalid', detail: this.t('problem.settings_invalid', { detail: this.settingsProblems.join('; ') }) });
@@ -259,7 +275,7 @@ export class DesktopController {
         const response = await this.command(action, 'window');
         return { ok: response.ok, outcome: response.outcome, message: response.message };
       },
-      getSettings: async () => ({ settings: this.settings, problems: this.settingsProblems }),
+      getSettings: async () => ({ settings: this.settings, problems: this.settingsProblems, scheduledRuns: this.scheduler?.history().slice(-5) ?? [] }),
       updateSettings: async (change) => {
         const result = updateSettings(this.settings, change);
         if (!result.ok) throw new Error(result.error);

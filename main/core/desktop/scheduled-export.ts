@@ -1,0 +1,116 @@
+// The daily export: at the chosen local time, the previous day's log goes into the chosen folder (a shared
+// network folder, say) as one file per day. Every attempt is recorded in `scheduled-exports.json` in the data
+// directory, so there is a clear record of what was written and what failed (and why).
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Settings } from '../../../common/settings.ts';
+import type { ExportOptions } from '../export/export-log.ts';
+import { cachedOffset } from '../export/time-zone.ts';
+
+export const SCHEDULE_FILE = 'scheduled-exports.json';
+const KEEP = 60;
+/** After a failure, the next attempt waits this long (the folder may be back by then). */
+const RETRY_AFTER_MS = 15 * 60_000;
+
+export interface ScheduledRun {
+  /** The local day exported, YYYY-MM-DD. */
+  day: string;
+  at: number;
+  ok: boolean;
+  path?: string;
+  rows?: number;
+  error?: string;
+}
+
+export interface ScheduledExportDeps {
+  dataDir: string;
+  timeZone: string;
+  now: () => number;
+  /** Runs one export into a file; resolves with the rows written. */
+  run(file: string, options: ExportOptions): Promise<number>;
+}
+
+function localDate(ms: number, timeZone: string): { day: string; minutes: number; midnight: number } {
+  const offset = cachedOffset(ms, timeZone);
+  const local = new Date(ms + offset);
+  const midnightLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
+  return { day: local.toISOString().slice(0, 10), minutes: local.getUTCHours() * 60 + local.getUTCMinutes(), midnight: midnightLocal - cachedOffset(midnightLocal - offset, timeZone) };
+}
+
+export class ScheduledExports {
+  private readonly deps: ScheduledExportDeps;
+  private running = false;
+  private lastFailureAt = 0;
+  /** Read once from the file, then kept current here (the status asks every second). */
+  private runs: ScheduledRun[] | null = null;
+
+  constructor(deps: ScheduledExportDeps) {
+    this.deps = deps;
+  }
+
+  history(): ScheduledRun[] {
+    this.runs ??= this.load();
+    return this.runs;
+  }
+
+  private load(): ScheduledRun[] {
+    const file = path.join(this.deps.dataDir, SCHEDULE_FILE);
+    if (!existsSync(file)) return [];
+    try {
+      const runs = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      return Array.isArray(runs) ? (runs as ScheduledRun[]) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** The last attempt, when it failed: the status window shows it. */
+  lastFailure(): ScheduledRun | null {
+    const last = this.history().at(-1);
+    return last && !last.ok ? last : null;
+  }
+
+  /** Call now and then; exports yesterday once it is past the set time and yesterday was not exported yet. */
+  async tick(settings: Settings['scheduledExport']): Promise<ScheduledRun | null> {
+    if (!settings.enabled || this.running) return null;
+    const now = this.deps.now();
+    if (now - this.lastFailureAt < RETRY_AFTER_MS) return null;
+    const today = localDate(now, this.deps.timeZone);
+    const [hours, minutes] = settings.time.split(':').map(Number) as [number, number];
+    if (today.minutes < hours * 60 + minutes) return null;
+    const yesterday = localDate(today.midnight - 1, this.deps.timeZone);
+    if (this.history().some((run) => run.ok && run.day === yesterday.day)) return null;
+
+    this.running = true;
+    const format = settings.format === 'csv-semicolon' ? 'csv' : settings.format;
+    const extension = format === 'xlsx' ? 'xlsx' : format === 'jsonl' ? 'jsonl' : 'csv';
+    const file = path.join(settings.folder, `operator-companion-${yesterday.day}.${extension}`);
+    let result: ScheduledRun;
+    try {
+      const rows = await this.deps.run(file, {
+        kind: 'calls',
+        format,
+        csvDelimiter: settings.format === 'csv-semicolon' ? ';' : ',',
+        timeZone: this.deps.timeZone,
+        from: yesterday.midnight,
+        to: today.midnight,
+      });
+      result = { day: yesterday.day, at: now, ok: true, path: file, rows };
+    } catch (error) {
+      this.lastFailureAt = now;
+      result = { day: yesterday.day, at: now, ok: false, path: file, error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      this.running = false;
+    }
+    this.record(result);
+    return result;
+  }
+
+  private record(run: ScheduledRun): void {
+    const file = path.join(this.deps.dataDir, SCHEDULE_FILE);
+    const runs = [...this.history(), run].slice(-KEEP);
+    this.runs = runs;
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(runs, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
+}
