@@ -29,7 +29,10 @@ const time = (ms: number): string => new Date(ms).toLocaleString(undefined, { ye
 
 export async function logView(root: HTMLElement, api: CompanionBridge, language: Language, h: H): Promise<void> {
   const t = (key: MessageKey, params?: Record<string, string | number>): string => translate(language, key, params);
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // Totals and exports use this zone: the computer's own unless the supervisor picks another.
+  const zoneInput = h('input', { id: 'log-zone', list: 'log-zones', value: Intl.DateTimeFormat().resolvedOptions().timeZone, size: '18', spellcheck: 'false' });
+  const zones = h('datalist', { id: 'log-zones' }, ...Intl.supportedValuesOf('timeZone').map((zone) => h('option', { value: zone })));
+  const zone = (): string => zoneInput.value.trim() || Intl.DateTimeFormat().resolvedOptions().timeZone;
   let filter: LogFilterInput = {};
   let sort: { column: SortColumn; descending: boolean } = { column: 'startedAt', descending: true };
   let total = 0;
@@ -70,6 +73,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     { key: 'operator', label: 'col.operator', sort: 'operator', cell: (c) => c.operatorName ?? c.operatorId },
     { key: 'phone', label: 'col.phone', sort: 'phone', cell: (c) => c.phoneNumber ?? '—' },
     { key: 'direction', label: 'col.direction', cell: (c) => (c.direction ? t(`status.direction.${c.direction}` as MessageKey) : '—') },
+    { key: 'crm', label: 'col.crm', cell: (c) => (c.crmEntityType ? `${c.crmEntityType} ${c.crmEntityId ?? ''}`.trim() : '—') },
     { key: 'duration', label: 'col.duration', sort: 'duration', numeric: true, cell: (c) => formatDuration(c.durationMs) },
     { key: 'muted', label: 'col.muted', sort: 'muted', numeric: true, cell: (c) => formatDuration(c.mutedMs) },
     { key: 'share', label: 'col.mutedShare', sort: 'mutedPercent', numeric: true, cell: (c) => percent(c.mutedMs, c.durationMs) },
@@ -184,7 +188,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   // ---------------------------------------------------------------- totals
   const totalsPanel = h('section', { class: 'totals', hidden: true });
   const renderTotals = async (): Promise<void> => {
-    const totals: IpcResults['logTotals'] = unwrap(await api.logTotals(filter, timeZone));
+    const totals: IpcResults['logTotals'] = unwrap(await api.logTotals(filter, zone()));
     const days = [...new Set(totals.map((r) => r.day))];
     const perDay = days.map((day) => {
       const rows = totals.filter((r) => r.day === day);
@@ -216,7 +220,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   const exportStatus = h('p', { class: 'message', role: 'status', hidden: true });
   const cancel = h('button', { type: 'button', hidden: true, onclick: () => void api.cancelExport() }, t('log.cancel'));
   const start = async (): Promise<void> => {
-    const result = await api.exportLog(format.value as (typeof LOG_EXPORT_FORMATS)[number], readFilter(), timeZone);
+    const result = await api.exportLog(format.value as (typeof LOG_EXPORT_FORMATS)[number], readFilter(), zone());
     exportStatus.hidden = false;
     if (!result.ok) {
       exportStatus.className = 'message error';
@@ -257,7 +261,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     h('form', { class: 'filters', onsubmit: (e: Event) => { e.preventDefault(); void reload(); } },
       field(t('log.from'), from), field(t('log.to'), to), field(t('log.operator'), operator), field(t('log.phone'), phone),
       field(t('log.portal'), portal), field(t('log.minMuted'), minMuted), h('button', { type: 'submit', class: 'primary' }, t('log.apply'))),
-    h('div', { class: 'export' }, field(t('log.exportFormat'), format), h('button', { type: 'button', onclick: () => void start() }, t('log.export')), bar, cancel, h('small', {}, t('log.exportNote'))),
+    h('div', { class: 'export' }, field(t('log.exportFormat'), format), field(t('log.zone'), zoneInput), zones, h('button', { type: 'button', onclick: () => void start() }, t('log.export')), bar, cancel, h('small', {}, t('log.exportNote'))),
     exportStatus,
     tabs, callsPanel, totalsPanel,
   );
