@@ -76,14 +76,7 @@ export interface PairedClientView {
   revokedAt: number | null;
 }
 
-export interface BlockedClientView {
-  id: number;
-  origin: string;
-  domain: string;
-  userId: string;
-  userName: string | null;
-  createdAt: number;
-}
+export type BlockedClientView = Omit<PairedClientView, 'lastUsedAt' | 'revokedAt'>;
 
 export const LOG_SORT_COLUMNS = ['startedAt', 'operator', 'phone', 'duration', 'muted', 'mutedPercent', 'held', 'gap'] as const;
 

@@ -3,6 +3,7 @@
 // directory, so there is a clear record of what was written and what failed (and why).
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ScheduledRunView } from '../../../common/ipc.ts';
 import type { Settings } from '../../../common/settings.ts';
 import type { ExportOptions } from '../export/export-log.ts';
 import { cachedOffset } from '../export/time-zone.ts';
@@ -12,15 +13,8 @@ const KEEP = 60;
 /** After a failure, the next attempt waits this long (the folder may be back by then). */
 const RETRY_AFTER_MS = 15 * 60_000;
 
-export interface ScheduledRun {
-  /** The local day exported, YYYY-MM-DD. */
-  day: string;
-  at: number;
-  ok: boolean;
-  path?: string;
-  rows?: number;
-  error?: string;
-}
+/** One attempt of the daily export, as the settings window shows it. */
+export type ScheduledRun = ScheduledRunView;
 
 export interface ScheduledExportDeps {
   dataDir: string;

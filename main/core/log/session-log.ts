@@ -2,7 +2,7 @@
 // holds the whole log), one call's timeline, and totals per operator and local day, with every interval that
 // crosses midnight split between the two days.
 import type Database from 'better-sqlite3';
-import { LOG_SORT_COLUMNS } from '../../../common/ipc.ts';
+import { LOG_SORT_COLUMNS, type LogCallView } from '../../../common/ipc.ts';
 import { summarizeCall, type Interval } from '../calls/timeline.ts';
 import { cachedOffset } from '../export/time-zone.ts';
 import { callConditions, timeRange, type LogFilter } from './log-filter.ts';
@@ -12,27 +12,8 @@ export type { LogFilter };
 export { LOG_SORT_COLUMNS };
 export type LogSortColumn = (typeof LOG_SORT_COLUMNS)[number];
 
-export interface LogCallRow {
-  id: number;
-  callId: string;
-  portal: string;
-  operatorId: string;
-  operatorName: string | null;
-  phoneNumber: string | null;
-  direction: string | null;
-  crmEntityType: string | null;
-  crmEntityId: string | null;
-  startedAt: number;
-  endedAt: number | null;
-  endReason: string | null;
-  durationMs: number;
-  mutedMs: number;
-  muteCount: number;
-  longestMuteMs: number;
-  heldMs: number;
-  holdCount: number;
-  gapMs: number;
-}
+/** A row of the calls table: the same shape the window receives over IPC. */
+export type LogCallRow = LogCallView;
 
 const SORT_SQL: Record<LogSortColumn, string> = {
   startedAt: 'c.started_at',
