@@ -1,7 +1,7 @@
-// Exports read back by independent readers (exceljs for XLSX, the sqlite3 tool for CSV), totals checked against
-// the store; progress on stderr; a cancelled export leaves no file behind.
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+// Exports read back by independent readers (exceljs and LibreOffice for XLSX, the sqlite3 tool for CSV), totals
+// checked against the store; progress on stderr; a cancelled export leaves no file behind.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
@@ -48,6 +48,34 @@ describe('XLSX export', () => {
     expect(calls.getRow(2).getCell(column('phone_number')).value).toBe('+74951000001');
     expect(workbook.getWorksheet('Events')!.rowCount).toBe(seeded.events + 1);
   });
+});
+
+const soffice = ['/usr/bin/soffice', '/usr/bin/libreoffice'].find((p) => existsSync(p));
+
+describe('XLSX in an office suite', () => {
+  it.skipIf(!soffice)('LibreOffice opens the workbook: both sheets, dates in the chosen zone, totals equal the store\'s', async () => {
+    const dataDir = tempDir();
+    const seeded = seedStore(dataDir, { calls: 120, events: 600, operators: 3 });
+    const file = path.join(dataDir, 'log.xlsx');
+    expect((await runCli(['export', '--data-dir', dataDir, '--format', 'xlsx', '--tz', 'Europe/Moscow', '--out', file])).code).toBe(0);
+    const out = path.join(dataDir, 'converted');
+    // Every sheet to CSV (UTF-8), the way a person opening the file in Calc would see it.
+    execFileSync(soffice!, ['--headless', '--convert-to', 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1', file, '--outdir', out], {
+      env: { ...process.env, HOME: dataDir },
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
+    const calls = readFileSync(path.join(out, 'log-Calls.csv'), 'utf8').trim().split('\n').map((line) => line.split(','));
+    const header = calls[0]!;
+    expect(calls).toHaveLength(121);
+    const column = (name: string): number => header.indexOf(name);
+    const sum = (name: string): number => calls.slice(1).reduce((total, row) => total + Number(row[column(name)]), 0);
+    expect(sum('muted_s')).toBeCloseTo(seeded.mutedMs / 1000, 6);
+    expect(sum('held_s')).toBeCloseTo(seeded.heldMs / 1000, 6);
+    expect(calls[1]![column('started_at')]).toBe('2025-12-01 09:01:00'); // 06:01 UTC in Moscow
+    expect(calls[1]![column('operator_name')]).toBe('Оператор 1');
+    expect(readFileSync(path.join(out, 'log-Events.csv'), 'utf8').trim().split('\n')).toHaveLength(seeded.events + 1);
+  }, 90_000);
 });
 
 describe('filters', () => {
