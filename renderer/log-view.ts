@@ -144,7 +144,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     pages = new Map();
     const firstPage = unwrap(await api.logCalls(filter, sort, { offset: 0, limit: PAGE }));
     pages.set(0, Promise.resolve(firstPage.rows));
-    total = firstPage.total;
+    total = firstPage.total ?? 0;
     spacer.style.height = `${total * ROW_HEIGHT}px`;
     viewport.setAttribute('aria-rowcount', String(total + 1));
     countLine.textContent = total === 0 ? t('log.noCalls') : t('log.count', { count: total });

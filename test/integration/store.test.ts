@@ -6,6 +6,7 @@ import { openDatabase, NewerSchemaError } from '../../main/core/store/database.t
 import { MIGRATIONS } from '../../main/core/store/migrations.ts';
 import { SessionStore } from '../../main/core/store/session-store.ts';
 import { callsQuery, eventsQuery, queryParams } from '../../main/core/export/export-log.ts';
+import { MUTED_SHARE } from '../../main/core/log/log-filter.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 
 const tempDir = useTempDirs();
@@ -180,6 +181,14 @@ describe('session-log queries use their indexes', () => {
     const store = openStore();
     const detail = plan(store, callsQuery(store.db, { operator: '7' }), queryParams({ from: 0, to: 1, operator: '7' }));
     expect(detail).toMatch(/USING INDEX calls_by_operator_start \(operator_id=\? AND started_at>\? AND started_at<\?\)/);
+  });
+
+  it('calls by muted share, for the session log\'s "muted more than N %" sort and filter', () => {
+    const store = openStore();
+    const sql = `SELECT c.id FROM calls c WHERE ${MUTED_SHARE} > @share ORDER BY ${MUTED_SHARE} DESC LIMIT 200`;
+    const detail = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ share: 0.2 }) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+    expect(detail).toMatch(/USING (COVERING )?INDEX calls_by_muted_share/);
+    expect(detail).not.toMatch(/TEMP B-TREE/);
   });
 
   it('events by time range', () => {

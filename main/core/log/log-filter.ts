@@ -15,6 +15,9 @@ export interface LogFilter {
   minMutedPercent?: number;
 }
 
+/** The muted share of a call, written exactly as its index (migration 3) is, so SQLite can use it. */
+export const MUTED_SHARE = '(c.muted_ms * 1.0 / max(c.duration_ms, 1))';
+
 /** Conditions on the call (all but the time range, whose column differs between calls and events). */
 export function callConditions(filter: LogFilter): { clauses: string[]; params: Record<string, unknown> } {
   const clauses: string[] = [];
@@ -32,8 +35,8 @@ export function callConditions(filter: LogFilter): { clauses: string[]; params: 
     params.portal = filter.portal;
   }
   if (filter.minMutedPercent !== undefined && filter.minMutedPercent > 0) {
-    clauses.push('c.muted_ms * 100.0 > @minMuted * max(c.duration_ms, 1)');
-    params.minMuted = filter.minMutedPercent;
+    clauses.push(`${MUTED_SHARE} > @minMutedShare`);
+    params.minMutedShare = filter.minMutedPercent / 100;
   }
   return { clauses, params };
 }

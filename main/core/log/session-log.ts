@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { LOG_SORT_COLUMNS, type LogCallView } from '../../../common/ipc.ts';
 import { summarizeCall, type Interval } from '../calls/timeline.ts';
 import { cachedOffset } from '../export/time-zone.ts';
-import { callConditions, timeRange, type LogFilter } from './log-filter.ts';
+import { callConditions, MUTED_SHARE, timeRange, type LogFilter } from './log-filter.ts';
 
 export type { LogFilter };
 
@@ -21,14 +21,17 @@ const SORT_SQL: Record<LogSortColumn, string> = {
   phone: 'c.phone_number',
   duration: 'c.duration_ms',
   muted: 'c.muted_ms',
-  mutedPercent: 'CAST(c.muted_ms AS REAL) / max(c.duration_ms, 1)',
+  mutedPercent: MUTED_SHARE,
   held: 'c.held_ms',
   gap: 'c.gap_ms',
 };
 
 function where(filter: LogFilter): { sql: string; params: Record<string, unknown> } {
   const { clauses, params } = callConditions(filter);
-  return { sql: ['c.started_at >= @from', 'c.started_at < @to', ...clauses].join(' AND '), params: { ...timeRange(filter), ...params } };
+  // Bounds only when given: without them SQLite may walk the index of the chosen sort instead of sorting.
+  const bounds = [...(filter.from === undefined ? [] : ['c.started_at >= @from']), ...(filter.to === undefined ? [] : ['c.started_at < @to'])];
+  const all = [...bounds, ...clauses];
+  return { sql: all.length > 0 ? all.join(' AND ') : '1', params: { ...timeRange(filter), ...params } };
 }
 
 const CALL_SELECT = `c.id, c.call_id AS callId, p.domain AS portal, o.user_id AS operatorId, o.name AS operatorName,
@@ -38,15 +41,15 @@ const CALL_SELECT = `c.id, c.call_id AS callId, p.domain AS portal, o.user_id AS
   c.hold_count AS holdCount, c.gap_ms AS gapMs`;
 const CALL_FROM = 'FROM calls c JOIN operators o ON o.id = c.operator_id JOIN portals p ON p.id = c.portal_id';
 
-/** One page of calls; `total` is how many match, for the table's scroll height. */
+/** One page of calls; `total` (how many match, for the table's scroll height) comes with the first page only. */
 export function queryCalls(
   db: Database.Database,
   filter: LogFilter,
   sort: { column: LogSortColumn; descending: boolean },
   page: { offset: number; limit: number },
-): { rows: LogCallRow[]; total: number } {
+): { rows: LogCallRow[]; total: number | null } {
   const { sql, params } = where(filter);
-  const total = (db.prepare(`SELECT count(*) AS n ${CALL_FROM} WHERE ${sql}`).get(params) as { n: number }).n;
+  const total = page.offset === 0 ? (db.prepare(`SELECT count(*) AS n ${CALL_FROM} WHERE ${sql}`).get(params) as { n: number }).n : null;
   const order = `${SORT_SQL[sort.column]} ${sort.descending ? 'DESC' : 'ASC'}, c.id ${sort.descending ? 'DESC' : 'ASC'}`;
   const rows = db
     .prepare(`SELECT ${CALL_SELECT} ${CALL_FROM} WHERE ${sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`)

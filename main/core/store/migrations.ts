@@ -111,4 +111,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (origin, portal_id, operator_id)
   );
   `,
+  // 3: the supervisor's "muted more than N %" filter and sort, served by an index on the muted share.
+  `
+  CREATE INDEX calls_by_muted_share ON calls ((muted_ms * 1.0 / max(duration_ms, 1)));
+  `,
 ];
