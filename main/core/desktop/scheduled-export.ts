@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ScheduledRunView } from '../../../common/ipc.ts';
 import type { Settings } from '../../../common/settings.ts';
 import type { ExportOptions } from '../export/export-log.ts';
-import { cachedOffset } from '../export/time-zone.ts';
+import { localDayOf } from '../export/time-zone.ts';
 
 export const SCHEDULE_FILE = 'scheduled-exports.json';
 const KEEP = 60;
@@ -24,12 +24,6 @@ export interface ScheduledExportDeps {
   run(file: string, options: ExportOptions): Promise<number>;
 }
 
-function localDate(ms: number, timeZone: string): { day: string; minutes: number; midnight: number } {
-  const offset = cachedOffset(ms, timeZone);
-  const local = new Date(ms + offset);
-  const midnightLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
-  return { day: local.toISOString().slice(0, 10), minutes: local.getUTCHours() * 60 + local.getUTCMinutes(), midnight: midnightLocal - cachedOffset(midnightLocal - offset, timeZone) };
-}
 
 export class ScheduledExports {
   private readonly deps: ScheduledExportDeps;
@@ -69,10 +63,10 @@ export class ScheduledExports {
     if (!settings.enabled || this.running) return null;
     const now = this.deps.now();
     if (now - this.lastFailureAt < RETRY_AFTER_MS) return null;
-    const today = localDate(now, this.deps.timeZone);
+    const today = localDayOf(now, this.deps.timeZone);
     const [hours, minutes] = settings.time.split(':').map(Number) as [number, number];
     if (today.minutes < hours * 60 + minutes) return null;
-    const yesterday = localDate(today.midnight - 1, this.deps.timeZone);
+    const yesterday = localDayOf(today.start - 1, this.deps.timeZone);
     if (this.history().some((run) => run.ok && run.day === yesterday.day)) return null;
 
     this.running = true;
@@ -86,8 +80,8 @@ export class ScheduledExports {
         format,
         csvDelimiter: settings.format === 'csv-semicolon' ? ';' : ',',
         timeZone: this.deps.timeZone,
-        from: yesterday.midnight,
-        to: today.midnight,
+        from: yesterday.start,
+        to: today.start,
       });
       result = { day: yesterday.day, at: now, ok: true, path: file, rows };
     } catch (error) {

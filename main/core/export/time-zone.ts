@@ -92,6 +92,24 @@ export function formatInstant(ms: number, timeZone: string): string {
   return `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}${zone}`;
 }
 
+/**
+ * The local calendar day an instant falls on: its date (YYYY-MM-DD), the minutes since its midnight, and the
+ * instants of that midnight and the next. The offset may change between the instant and a midnight (a clock
+ * change that night), so each midnight is corrected with the offset in force there.
+ */
+export function localDayOf(ms: number, timeZone: string): { day: string; minutes: number; start: number; next: number } {
+  const offset = cachedOffset(ms, timeZone);
+  const local = new Date(ms + offset);
+  const instant = (localMidnight: number): number => localMidnight - cachedOffset(localMidnight - offset, timeZone);
+  const [year, month, date] = [local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()];
+  return {
+    day: local.toISOString().slice(0, 10),
+    minutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    start: instant(Date.UTC(year, month, date)),
+    next: instant(Date.UTC(year, month, date + 1)),
+  };
+}
+
 /** The instant at which a local date and time happens in the zone (the earlier one when clocks go back). */
 export function localToInstant(year: number, month: number, day: number, timeZone: string, hour = 0, minute = 0): number {
   const guess = Date.UTC(year, month - 1, day, hour, minute);

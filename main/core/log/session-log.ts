@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { LOG_SORT_COLUMNS, type LogCallView } from '../../../common/ipc.ts';
 import { summarizeCall, type Interval } from '../calls/timeline.ts';
-import { cachedOffset } from '../export/time-zone.ts';
+import { localDayOf } from '../export/time-zone.ts';
 import { callConditions, MUTED_SHARE, timeRange, type LogFilter } from './log-filter.ts';
 
 export type { LogFilter };
@@ -90,25 +90,13 @@ export interface DailyTotal {
   gapMs: number;
 }
 
-/** The local day of an instant, and the instant its next midnight falls on. */
-function localDay(ms: number, timeZone: string): { day: string; nextMidnight: number } {
-  const offset = cachedOffset(ms, timeZone);
-  const local = new Date(ms + offset);
-  const day = local.toISOString().slice(0, 10);
-  const midnightLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + 1);
-  // The offset after midnight may differ (a clock change that night): find the instant exactly.
-  let next = midnightLocal - offset;
-  next = midnightLocal - cachedOffset(next, timeZone);
-  return { day, nextMidnight: next };
-}
-
 /** Splits [from, to) at local midnights: how much of it falls on each day. */
 export function splitByDay(from: number, to: number, timeZone: string): Array<{ day: string; ms: number }> {
   const parts: Array<{ day: string; ms: number }> = [];
   let start = from;
   while (start < to) {
-    const { day, nextMidnight } = localDay(start, timeZone);
-    const end = Math.min(to, nextMidnight);
+    const { day, next } = localDayOf(start, timeZone);
+    const end = Math.min(to, next);
     parts.push({ day, ms: end - start });
     start = end;
   }
@@ -138,7 +126,7 @@ export function dailyTotals(db: Database.Database, filter: LogFilter, timeZone: 
   };
   const field = { muted: 'mutedMs', held: 'heldMs', gap: 'gapMs' } as const;
   for (const call of calls) {
-    total(localDay(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
+    total(localDayOf(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
     for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone)) {
       total(part.day, call.operatorId, call.operatorName).durationMs += part.ms;
     }
