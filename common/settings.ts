@@ -1,6 +1,7 @@
 // The operator's settings: one schema shared by the main process (which stores them) and the settings window
 // (which edits them), so both sides agree on what is valid.
 import { z } from 'zod';
+import { LOG_EXPORT_FORMATS } from './ipc.ts';
 import { DEFAULT_PORT } from './protocol-constants.ts';
 
 const MODIFIERS = ['Command', 'Cmd', 'Control', 'Ctrl', 'CommandOrControl', 'CmdOrCtrl', 'Alt', 'Option', 'AltGr', 'Shift', 'Super', 'Meta'];
@@ -70,7 +71,7 @@ export const settingsSchema = z
         enabled: z.boolean().default(false),
         time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 07:30').default('07:00'),
         folder: z.string().max(1000).default(''),
-        format: z.enum(['csv', 'csv-semicolon', 'xlsx', 'jsonl']).default('xlsx'),
+        format: z.enum(LOG_EXPORT_FORMATS).default('xlsx'),
       })
       .strict()
       .refine((s) => !s.enabled || s.folder.trim() !== '', { message: 'choose a folder for the daily export', path: ['folder'] })

@@ -9,7 +9,7 @@ import type { ExportProgress, IpcArgs, IpcResults, LogExportFormat, LogFilterInp
 import type { IpcChannel, WindowView } from '../../../common/ipc-channels.ts';
 import type { HotkeyAction, Settings } from '../../../common/settings.ts';
 import type { CardAction, CommandResponse } from '../calls/call-state.ts';
-import { exportToFile, openForExport, type ExportOptions } from '../export/export-log.ts';
+import { exportToFile, fileFormat, openForExport, type ExportOptions } from '../export/export-log.ts';
 import { isValidTimeZone } from '../export/time-zone.ts';
 import { startInstance, type Instance } from '../instance.ts';
 import { callTimeline, dailyTotals, queryCalls } from '../log/session-log.ts';
@@ -136,15 +136,14 @@ export class DesktopController {
   /** Runs an export in the background: the window hears progress and the result; one at a time. */
   private async startExport(format: LogExportFormat, filter: LogFilterInput, timeZone: string): Promise<{ started: boolean }> {
     if (this.runningExport) throw new Error('an export is already running');
-    const extension = format === 'xlsx' ? 'xlsx' : format === 'jsonl' ? 'jsonl' : 'csv';
+    const { extension, ...engineFormat } = fileFormat(format);
     const file = await this.platform.chooseSavePath(`operator-companion-calls.${extension}`);
     if (file === null) return { started: false };
     const cancel = new AbortController();
     this.runningExport = cancel;
     const options: ExportOptions = {
       kind: 'calls',
-      format: format === 'csv-semicolon' ? 'csv' : format,
-      csvDelimiter: format === 'csv-semicolon' ? ';' : ',',
+      ...engineFormat,
       timeZone,
       signal: cancel.signal,
       onProgress: (done, total) => this.progress({ running: true, done, total }),

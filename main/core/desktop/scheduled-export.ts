@@ -5,7 +5,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ScheduledRunView } from '../../../common/ipc.ts';
 import type { Settings } from '../../../common/settings.ts';
-import type { ExportOptions } from '../export/export-log.ts';
+import { fileFormat, type ExportOptions } from '../export/export-log.ts';
 import { localDayOf } from '../export/time-zone.ts';
 
 export const SCHEDULE_FILE = 'scheduled-exports.json';
@@ -70,15 +70,13 @@ export class ScheduledExports {
     if (this.history().some((run) => run.ok && run.day === yesterday.day)) return null;
 
     this.running = true;
-    const format = settings.format === 'csv-semicolon' ? 'csv' : settings.format;
-    const extension = format === 'xlsx' ? 'xlsx' : format === 'jsonl' ? 'jsonl' : 'csv';
+    const { extension, ...engineFormat } = fileFormat(settings.format);
     const file = path.join(settings.folder, `operator-companion-${yesterday.day}.${extension}`);
     let result: ScheduledRun;
     try {
       const rows = await this.deps.run(file, {
         kind: 'calls',
-        format,
-        csvDelimiter: settings.format === 'csv-semicolon' ? ';' : ',',
+        ...engineFormat,
         timeZone: this.deps.timeZone,
         from: yesterday.start,
         to: today.start,

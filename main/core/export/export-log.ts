@@ -5,6 +5,7 @@ import { createWriteStream, existsSync, rmSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type Database from 'better-sqlite3';
+import type { LogExportFormat } from '../../../common/ipc.ts';
 import { callConditions, timeRange, type LogFilter } from '../log/log-filter.ts';
 import { DATABASE_FILE, openDatabase } from '../store/database.ts';
 import { CALL_COLUMNS, EVENT_COLUMNS, type CallExportRow, type Cell, type Column, type EventExportRow } from './columns.ts';
@@ -18,6 +19,12 @@ export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 /** The session log's filters (time range, operator, phone, portal, muted share). */
 export type ExportFilter = LogFilter;
+
+/** What the app's format choices (CSV with `,` or with `;`, XLSX, JSON Lines) mean for the engine and the file. */
+export function fileFormat(choice: LogExportFormat): { format: ExportFormat; csvDelimiter: ',' | ';'; extension: string } {
+  const format: ExportFormat = choice === 'csv-semicolon' ? 'csv' : choice;
+  return { format, csvDelimiter: choice === 'csv-semicolon' ? ';' : ',', extension: format };
+}
 
 export interface ExportOptions extends ExportFilter {
   /** For CSV and JSON Lines: which table. An XLSX workbook always has both, as two sheets. */
