@@ -1,15 +1,12 @@
 // `npm start`: runs the desktop app on Electron when its binary is present. Where it cannot be downloaded (as on
 // machines without access to GitHub) it says so in one line and points to the headless `serve`.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { electronBinary } from './electron-binary.ts';
 
 const root = path.join(import.meta.dirname, '..');
-const electronDir = path.join(root, 'node_modules', 'electron');
-const pathFile = path.join(electronDir, 'path.txt');
-const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
-const binary = override ? path.join(override, relative) : path.join(electronDir, 'dist', relative);
+const binary = electronBinary(root);
 
 if (!existsSync(binary)) {
   console.error(

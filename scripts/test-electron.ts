@@ -1,14 +1,13 @@
 // `npm run test:electron`: launches the real desktop app where Electron's binary exists (a developer's
 // machine), waits until it is up, and quits it. Where the binary cannot be downloaded it says it was skipped.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { electronBinary } from './electron-binary.ts';
 
 const root = path.join(import.meta.dirname, '..');
-const electronDir = path.join(root, 'node_modules', 'electron');
-const relative = existsSync(path.join(electronDir, 'path.txt')) ? readFileSync(path.join(electronDir, 'path.txt'), 'utf8').trim() : 'electron';
-const binary = process.env.ELECTRON_OVERRIDE_DIST_PATH ? path.join(process.env.ELECTRON_OVERRIDE_DIST_PATH, relative) : path.join(electronDir, 'dist', relative);
+const binary = electronBinary(root);
 
 if (!existsSync(binary)) {
   console.log(`test:electron skipped: Electron's binary is not installed (${binary}); the Electron layer is type-checked and its logic tested under Node.`);

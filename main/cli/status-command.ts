@@ -3,32 +3,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { callControl } from '../core/control/control-channel.ts';
 import { DATABASE_FILE, openDatabase } from '../core/store/database.ts';
+import { storeCounts, type StoreCounts } from '../core/store/session-store.ts';
 import { parse, required } from './usage.ts';
-
-interface StoreStatus {
-  calls: number;
-  openCalls: number;
-  events: number;
-  operators: number;
-  firstCallAt: number | null;
-  lastCallAt: number | null;
-}
 
 export async function runStatus(args: string[]): Promise<number> {
   const values = parse(args, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } });
   const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
   const file = path.join(dataDir, DATABASE_FILE);
-  let store: StoreStatus | null = null;
+  let store: StoreCounts | null = null;
   if (existsSync(file)) {
     const db = openDatabase(file, { readonly: true });
     try {
-      store = db
-        .prepare(
-          `SELECT (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM calls WHERE ended_at IS NULL) AS openCalls,
-                  (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM operators) AS operators,
-                  (SELECT min(started_at) FROM calls) AS firstCallAt, (SELECT max(started_at) FROM calls) AS lastCallAt`,
-        )
-        .get() as StoreStatus;
+      store = storeCounts(db);
     } finally {
       db.close();
     }

@@ -467,15 +467,20 @@ export class SessionStore {
   // ------------------------------------------------------------ status
 
   counts(): StoreCounts {
-    return this.db
-      .prepare<[], StoreCounts>(
-        `SELECT (SELECT count(*) FROM portals) AS portals, (SELECT count(*) FROM operators) AS operators,
-                (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM calls WHERE ended_at IS NULL) AS openCalls,
-                (SELECT count(*) FROM events) AS events,
-                (SELECT min(started_at) FROM calls) AS firstCallAt, (SELECT max(started_at) FROM calls) AS lastCallAt`,
-      )
-      .get() as StoreCounts;
+    return storeCounts(this.db);
   }
+}
+
+/** What a store holds; also read by `operator-companion status` on a read-only connection. */
+export function storeCounts(db: Database.Database): StoreCounts {
+  return db
+    .prepare<[], StoreCounts>(
+      `SELECT (SELECT count(*) FROM portals) AS portals, (SELECT count(*) FROM operators) AS operators,
+              (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM calls WHERE ended_at IS NULL) AS openCalls,
+              (SELECT count(*) FROM events) AS events,
+              (SELECT min(started_at) FROM calls) AS firstCallAt, (SELECT max(started_at) FROM calls) AS lastCallAt`,
+    )
+    .get() as StoreCounts;
 }
 
 const CALL_COLUMNS = `id, portal_id AS portalId, operator_id AS operatorId, owner_frame_id AS ownerFrameId, call_id AS callId,
