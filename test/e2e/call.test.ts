@@ -3,11 +3,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { appStatus, emulatorApi, openPortal, SCREENSHOTS, useHarness, waitForBinds } from './harness.ts';
+import { appState as state, appStatus, emulatorApi, openPortal, SCREENSHOTS, useHarness, waitForBinds } from './harness.ts';
 
 const tempDir = useTempDirs();
 const h = useHarness();
-const state = async (dataDir: string): Promise<string | undefined> => (await appStatus(dataDir))?.state;
 
 describe('a call through the real worker in Chromium', () => {
   it('card raised → mute twice → hold → hang up: one call with the right intervals, and export shows it', async () => {

@@ -77,6 +77,11 @@ export async function appStatus(dataDir: string): Promise<AppStatus | null> {
   return (JSON.parse(result.stdout) as { running: { view: AppStatus } | null }).running?.view ?? null;
 }
 
+/** Just the operator state from `appStatus`. */
+export async function appState(dataDir: string): Promise<string | undefined> {
+  return (await appStatus(dataDir))?.state;
+}
+
 export function workerFrame(page: Page): Frame | undefined {
   return page.frames().find((f) => f.name().includes('|1|'));
 }

@@ -5,11 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORT } from '../../common/protocol.ts';
 import { freePort, runCli } from '../helpers/cli.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { appStatus, emulatorApi, openPortal, useHarness, waitForBinds, workerState } from './harness.ts';
+import { appState as state, appStatus, emulatorApi, openPortal, useHarness, waitForBinds, workerState } from './harness.ts';
 
 const tempDir = useTempDirs();
 const h = useHarness();
-const state = async (dataDir: string): Promise<string | undefined> => (await appStatus(dataDir))?.state;
 
 function exportJsonl(dataDir: string, kind: 'calls' | 'events'): Promise<Array<Record<string, string | number>>> {
   const out = path.join(dataDir, `${kind}.jsonl`);
