@@ -1,5 +1,6 @@
 // The desktop app's main process, as a table of contents: each phase is a small named function. The work is
 // done by the core (main/core/), which knows no Electron; the adapters in main/electron/ render its state.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, shell, Tray } from 'electron';
 import { IPC_EXPORT_PROGRESS_EVENT, IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
@@ -7,8 +8,8 @@ import { DesktopController } from './core/desktop/desktop-controller.ts';
 import { rendererFile } from './core/desktop/renderer-files.ts';
 import { trayModel, type TrayCommand, type TrayIcon } from './core/desktop/tray-model.ts';
 import { defaultDataDir } from './core/paths.ts';
-import { registerIpc } from './electron/ipc.ts';
-import { electronPlatform } from './electron/platform.ts';
+import { isAppUrl, registerIpc } from './electron/ipc.ts';
+import { electronPlatform, isWayland } from './electron/platform.ts';
 import { TrayAdapter } from './electron/tray-adapter.ts';
 import { rendererDir, WindowManager } from './electron/windows.ts';
 
@@ -16,18 +17,34 @@ const mainDir = import.meta.dirname;
 // Kept for the app's lifetime: a tray that is garbage-collected disappears.
 let tray: Tray | null = null;
 
-function claimSingleInstance(): boolean {
-  if (app.requestSingleInstanceLock()) return true;
-  app.quit();
-  return false;
-}
+/** The installer's appId: Windows groups notifications and the taskbar by it. */
+const APP_USER_MODEL_ID = 'com.operatorcompanion.app';
 
 function useDataDirectory(): string {
   // The same folder the CLI uses by default, so `operator-companion mute` finds the app. The smoke test
-  // (`npm run test:electron`) points it elsewhere.
+  // (`npm run test:electron`) points it elsewhere. setPath throws for a folder that does not exist yet, which
+  // is every folder on a clean machine.
   const dataDir = process.env.OPERATOR_COMPANION_DATA_DIR || defaultDataDir();
+  mkdirSync(dataDir, { recursive: true });
   app.setPath('userData', dataDir);
   return dataDir;
+}
+
+/** After the data path is set: the lock lives in the userData folder, so both copies must agree on it. */
+function claimSingleInstance(windows: WindowManager): boolean {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return false;
+  }
+  // A second start (a double-click on the shortcut) opens the status window, even while this one is starting.
+  app.on('second-instance', () => void app.whenReady().then(() => windows.show('status')));
+  return true;
+}
+
+function prepareForPlatform(): void {
+  if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
+  // On Wayland, global shortcuts reach an app only through the desktop portal; the switch must precede ready.
+  if (process.platform === 'linux' && isWayland()) app.commandLine.appendSwitch('enable-features', 'GlobalShortcutsPortal');
 }
 
 function registerAppScheme(): void {
@@ -37,8 +54,7 @@ function registerAppScheme(): void {
 function serveRenderer(): void {
   const dir = rendererDir(mainDir);
   protocol.handle('app', (request) => {
-    const url = new URL(request.url);
-    const file = url.host === 'companion' ? rendererFile(dir, url.pathname) : rendererFile(dir, '/missing');
+    const file = isAppUrl(request.url) ? rendererFile(dir, new URL(request.url).pathname) : rendererFile(dir, '/missing');
     return new Response(file.body, { status: file.status, headers: file.headers });
   });
 }
@@ -65,9 +81,9 @@ function trayImages(): (icon: TrayIcon) => Electron.NativeImage {
   };
 }
 
-async function startCore(windows: WindowManager): Promise<DesktopController> {
+async function startCore(dataDir: string, windows: WindowManager): Promise<DesktopController> {
   const controller = new DesktopController(
-    useDataDirectory(),
+    dataDir,
     electronPlatform({ app, globalShortcut, Notification, shell, dialog, openWindow: (view) => windows.show(view) }),
   );
   await controller.start();
@@ -125,18 +141,19 @@ function quitCleanly(controller: DesktopController, windows: WindowManager): voi
 }
 
 async function main(): Promise<void> {
-  if (!claimSingleInstance()) return;
+  const dataDir = useDataDirectory();
+  const windows = new WindowManager({ BrowserWindow, preloadPath: path.join(mainDir, '..', 'preload', 'index.cjs') });
+  if (!claimSingleInstance(windows)) return;
+  prepareForPlatform();
   registerAppScheme();
   denyPermissions();
   await app.whenReady();
   serveRenderer();
-  const windows = new WindowManager({ BrowserWindow, preloadPath: path.join(mainDir, '..', 'preload', 'index.cjs') });
-  const controller = await startCore(windows);
+  const controller = await startCore(dataDir, windows);
   registerIpc(ipcMain, controller.handlers);
   showTray(controller, windows);
   followPower(controller);
   quitCleanly(controller, windows);
-  app.on('second-instance', () => windows.show('status'));
   if (process.env.OPERATOR_COMPANION_SMOKE_TEST === '1') {
     process.stdout.write(`${JSON.stringify({ event: 'ready', port: controller.status().port })}\n`);
     app.quit();

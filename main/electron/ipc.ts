@@ -5,16 +5,33 @@ import { IPC_CHANNELS, IPC_PREFIX } from '../../common/ipc-channels.ts';
 import type { IpcHandlers } from '../core/desktop/desktop-controller.ts';
 import { dispatchIpc } from '../core/desktop/ipc-dispatch.ts';
 
-export const APP_ORIGIN = 'app://companion';
+const APP_SCHEME = 'app';
+const APP_HOST = 'companion';
 
-export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>): boolean {
-  const frame = event.senderFrame;
-  if (!frame || frame !== event.sender.mainFrame) return false;
+/** The URL of a page of the app's own windows, served by the `app:` protocol handler. */
+export function appUrl(pathAndQuery: string): string {
+  return `${APP_SCHEME}://${APP_HOST}${pathAndQuery}`;
+}
+
+/**
+ * Whether a URL is one of the app's own pages. Compares scheme and host, not `origin`: the WHATWG URL parser
+ * gives every non-special scheme such as `app:` the opaque origin "null", whatever its host.
+ */
+export function isAppUrl(url: string): boolean {
   try {
-    return new URL(frame.url).origin === APP_ORIGIN;
+    const parsed = new URL(url);
+    // Chromium lower-cases the host of a scheme registered as standard; Node's parser keeps an opaque host as is.
+    return parsed.protocol === `${APP_SCHEME}:` && parsed.host.toLowerCase() === APP_HOST;
   } catch {
     return false;
   }
+}
+
+export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>): boolean {
+  // senderFrame is null when the frame has navigated or been destroyed since it sent the message.
+  const frame = event.senderFrame;
+  if (!frame || frame !== event.sender.mainFrame) return false;
+  return isAppUrl(frame.url);
 }
 
 export function registerIpc(ipcMain: Pick<IpcMain, 'handle'>, handlers: IpcHandlers): void {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructorOptions } from 'electron';
 import type { WindowView } from '../../common/ipc-channels.ts';
-import { APP_ORIGIN } from './ipc.ts';
+import { appUrl } from './ipc.ts';
 
 const SIZES: Record<WindowView, { width: number; height: number }> = {
   status: { width: 460, height: 620 },
@@ -57,7 +57,7 @@ export class WindowManager {
     window.once('ready-to-show', () => window.show());
     window.on('closed', () => this.open.delete(view));
     this.open.set(view, window);
-    void window.loadURL(`${APP_ORIGIN}/index.html?view=${view}`);
+    void window.loadURL(appUrl(`/index.html?view=${view}`));
   }
 
   /** Pushes a message to every open window (the status updates). */

@@ -1,16 +1,16 @@
 // The app windows in real Chromium, with the preload bridge replaced by one that calls the real main-process
 // IPC handlers (through the same validating dispatcher), against a real core and store. Each window is
 // screenshotted to out/screenshots/ to be looked at.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IPC_CHANNELS } from '../../common/ipc-channels.ts';
+import { IPC_EXPORT_PROGRESS_EVENT, IPC_STATUS_EVENT } from '../../common/ipc-channels.ts';
 import { CLOSE_CODES } from '../../common/protocol.ts';
 import type { DesktopController } from '../../main/core/desktop/desktop-controller.ts';
-import { dispatchIpc } from '../../main/core/desktop/ipc-dispatch.ts';
 import { rendererFile } from '../../main/core/desktop/renderer-files.ts';
+import { appUrl, registerIpc } from '../../main/electron/ipc.ts';
 import { CHROMIUM } from '../helpers/browser.ts';
 import type { Settings } from '../../common/settings.ts';
 import { approveInPairingWindow, useDesktops, type FakePlatform } from '../helpers/desktop.ts';
@@ -22,6 +22,31 @@ import { SCREENSHOTS } from './harness.ts';
 
 const ORIGIN = 'https://worker.test';
 const RENDERER = path.join(import.meta.dirname, '..', '..', 'out', 'renderer');
+const PRELOAD_SOURCE = readFileSync(path.join(import.meta.dirname, '..', '..', 'out', 'preload', 'index.cjs'), 'utf8');
+
+/**
+ * The page-side half of a sandboxed preload: the built CommonJS file runs with a `require` that gives only
+ * `electron` (a sandboxed preload cannot load other modules from disk), whose contextBridge puts the API on
+ * `window` and whose ipcRenderer goes to the test's binding. Injected as an init script, which the page's CSP
+ * does not govern, like a real preload.
+ */
+function preloadInPage(source: string): string {
+  return `(() => {
+    const listeners = new Map();
+    const electron = {
+      contextBridge: { exposeInMainWorld: (name, api) => { Object.defineProperty(window, name, { value: Object.freeze(api) }); } },
+      ipcRenderer: {
+        invoke: (channel, ...args) => window.__ipcInvoke(channel, args),
+        on: (channel, listener) => { if (!listeners.has(channel)) listeners.set(channel, []); listeners.get(channel).push(listener); },
+        removeListener: (channel, listener) => { const list = listeners.get(channel) || []; const i = list.indexOf(listener); if (i >= 0) list.splice(i, 1); },
+      },
+    };
+    window.__ipcPush = (channel, payload) => (listeners.get(channel) || []).forEach((listener) => listener({}, payload));
+    const require = (name) => { if (name === 'electron') return electron; throw new Error('a sandboxed preload cannot require ' + name); };
+    const module = { exports: {} };
+    (function (require, module, exports) {\n${source}\n})(require, module, module.exports);
+  })();`;
+}
 const tempDir = useTempDirs();
 let browser: Browser;
 let server: http.Server;
@@ -48,7 +73,12 @@ interface Opened {
   consoleErrors: string[];
 }
 
-/** Opens a view with the bridge wired to the controller's real IPC handlers, as the preload would. */
+/**
+ * Opens a view the way an app window is wired: the real built preload runs in the page (with a stand-in for the
+ * `electron` module a sandboxed preload gets), its `ipcRenderer.invoke` reaches the handlers the real
+ * `registerIpc` registered, with the event Electron passes (`sender`, and `senderFrame` whose url is the
+ * `app://` URL the window manager loads), and the main process's pushes arrive on the preload's channels.
+ */
 async function openWindow(controller: DesktopController, view: string, options: { colorScheme?: 'light' | 'dark'; locale?: string } = {}): Promise<Opened> {
   const context = await browser.newContext({ viewport: { width: 520, height: 720 }, colorScheme: options.colorScheme ?? 'light', locale: options.locale ?? 'en-US' });
   const page = await context.newPage();
@@ -57,25 +87,21 @@ async function openWindow(controller: DesktopController, view: string, options: 
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
-  await page.exposeBinding('__companionInvoke', (_source, channel: string, args: unknown[]) => dispatchIpc(controller.handlers, channel, args));
-  await page.addInitScript((channels: readonly string[]) => {
-    const invoke = (window as unknown as { __companionInvoke: (c: string, a: unknown[]) => Promise<unknown> }).__companionInvoke;
-    const bridge: Record<string, unknown> = Object.fromEntries(channels.map((c) => [c, (...args: unknown[]) => invoke(c, args)]));
-    // The preload's two push channels, fed by the test from the controller's own events.
-    const pushes: Record<string, Array<(payload: unknown) => void>> = { status: [], exportProgress: [] };
-    const subscribe = (name: string) => (listener: (payload: unknown) => void) => {
-      pushes[name]!.push(listener);
-      return () => pushes[name]!.splice(pushes[name]!.indexOf(listener), 1);
-    };
-    bridge.onStatus = subscribe('status');
-    bridge.onExportProgress = subscribe('exportProgress');
-    (window as unknown as { companion: unknown }).companion = bridge;
-    (window as unknown as { __push: (name: string, payload: unknown) => void }).__push = (name, payload) => pushes[name]?.forEach((l) => l(payload));
-  }, IPC_CHANNELS);
-  const push = (name: string, payload: unknown): void =>
-    void page.evaluate(([n, p]) => (window as unknown as { __push?: (name: string, payload: unknown) => void }).__push?.(n as string, p), [name, payload] as const).catch(() => {});
-  controller.onStatus((status) => push('status', status));
-  controller.onExportProgress((progress) => push('exportProgress', progress));
+  const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
+  registerIpc({ handle: (channel, listener) => void handlers.set(channel, listener as never) }, controller.handlers);
+  const frame = { url: appUrl(`/index.html?view=${view}`) };
+  const event = { sender: { mainFrame: frame }, senderFrame: frame };
+  await page.exposeBinding('__ipcInvoke', async (_source, channel: string, args: unknown[]) => {
+    const handler = handlers.get(channel);
+    // What Electron answers for a channel nobody handles.
+    if (!handler) throw new Error(`No handler registered for '${channel}'`);
+    return handler(event, ...args);
+  });
+  await page.addInitScript({ content: preloadInPage(PRELOAD_SOURCE) });
+  const push = (channel: string, payload: unknown): void =>
+    void page.evaluate(([c, p]) => (window as unknown as { __ipcPush?: (channel: string, payload: unknown) => void }).__ipcPush?.(c as string, p), [channel, payload] as const).catch(() => {});
+  controller.onStatus((status) => push(IPC_STATUS_EVENT, status));
+  controller.onExportProgress((progress) => push(IPC_EXPORT_PROGRESS_EVENT, progress));
   await page.goto(`${base}/index.html?view=${view}`);
   await page.locator('h1').first().waitFor();
   return { page, consoleErrors };

@@ -21,13 +21,21 @@ export interface RendererFile {
   body: Buffer;
 }
 
+function plain(status: number, text: string): RendererFile {
+  return { status, headers: { 'content-type': 'text/plain' }, body: Buffer.from(text) };
+}
+
 export function rendererFile(dir: string, urlPath: string): RendererFile {
-  const root = path.resolve(dir);
-  const file = path.resolve(root, `.${decodeURIComponent(urlPath)}`);
-  const type = TYPES[path.extname(file)];
-  if (!file.startsWith(root + path.sep) || !type || !existsSync(file) || !statSync(file).isFile()) {
-    return { status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('not found') };
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return plain(400, 'malformed percent-encoding in the path');
   }
+  const root = path.resolve(dir);
+  const file = path.resolve(root, `.${decoded}`);
+  const type = TYPES[path.extname(file)];
+  if (!file.startsWith(root + path.sep) || !type || !existsSync(file) || !statSync(file).isFile()) return plain(404, 'not found');
   return {
     status: 200,
     headers: { 'content-type': type, 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' },
