@@ -11,6 +11,17 @@ export const PORT_FALLBACK_COUNT = 5;
 export const MAX_FRAME_BYTES = 64 * 1024;
 
 /**
+ * How far a browser's clock may be from the app's (the `identify` `clientTime`): beyond it the handshake is
+ * refused with `invalid_time`. It bounds the clock offset the app applies to event times.
+ */
+export const MAX_CLOCK_SKEW_MS = 24 * 3_600_000;
+/**
+ * How old an event may be (its time corrected by the clock offset) when it arrives: the worker keeps unsent
+ * events for up to 30 days. Events later than the app's clock by more than the skew are refused too.
+ */
+export const MAX_EVENT_AGE_MS = 31 * 24 * 3_600_000;
+
+/**
  * Close codes and what a client should do after each. `never` means: do not reconnect until something changes
  * (the page is reloaded, the app is updated, the operator pairs again).
  */
@@ -43,6 +54,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'store_failed',
   'unknown_command',
+  'invalid_time',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -9,7 +9,7 @@ import type { LogExportFormat } from '../../../common/ipc.ts';
 import { callConditions, timeRange, type LogFilter } from '../log/log-filter.ts';
 import { DATABASE_FILE, openDatabase } from '../store/database.ts';
 import { CALL_COLUMNS, EVENT_COLUMNS, type CallExportRow, type Cell, type Column, type EventExportRow } from './columns.ts';
-import { formatInstant } from './time-zone.ts';
+import { formatInstant, isFormattableInstant } from './time-zone.ts';
 import { writeXlsx } from './xlsx-writer.ts';
 
 export const EXPORT_FORMATS = ['csv', 'xlsx', 'jsonl'] as const;
@@ -97,7 +97,7 @@ export function csvCell(cell: Cell, delimiter: string): string {
 
 function textCell<Row>(column: Column<Row>, row: Row, timeZone: string): Cell {
   const value = column.value(row);
-  return column.kind === 'time' && typeof value === 'number' ? formatInstant(value, timeZone) : value;
+  return column.kind === 'time' && isFormattableInstant(value) ? formatInstant(value, timeZone) : value;
 }
 
 function serializer<Row>(columns: ReadonlyArray<Column<Row>>, options: ExportOptions): { header: string; row(r: Row): string } {

@@ -82,6 +82,18 @@ export function cachedOffset(ms: number, timeZone: string): number {
   return offset;
 }
 
+/** Years 0001–9999: what ISO 8601 text, Intl and spreadsheets can all represent. */
+const FIRST_INSTANT = -62_135_596_800_000;
+const LAST_INSTANT = 253_402_300_799_999;
+
+/**
+ * Whether a stored value can be written as a date. The relay bounds every time it accepts, but a store may hold
+ * anything an older version or a hand edit left there; such values are written as they are, never thrown on.
+ */
+export function isFormattableInstant(ms: unknown): ms is number {
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= FIRST_INSTANT + 2 * 86_400_000 && ms <= LAST_INSTANT - 2 * 86_400_000;
+}
+
 /** ISO 8601 with the zone's offset at that instant, to the second: `2026-11-28T12:00:05+03:00`. */
 export function formatInstant(ms: number, timeZone: string): string {
   const offset = cachedOffset(ms, timeZone);

@@ -3,7 +3,7 @@
 // hold in memory). Memory stays flat however many rows there are.
 import type { Writable } from 'node:stream';
 import type { Cell, Column } from './columns.ts';
-import { cachedOffset } from './time-zone.ts';
+import { cachedOffset, isFormattableInstant } from './time-zone.ts';
 import { ZipWriter } from './zip-writer.ts';
 
 /** Excel counts days from 1899-12-30. */
@@ -19,6 +19,9 @@ function xmlText(value: string): string {
     .replaceAll('>', '&gt;');
 }
 
+/** 1900-01-01T00:00Z plus a day of margin for the zone offset: Excel has no dates before 1900. */
+const EXCEL_FIRST_INSTANT = Date.UTC(1900, 0, 2);
+
 export function excelSerial(ms: number, timeZone: string): number {
   return (ms + cachedOffset(ms, timeZone)) / 86_400_000 + EXCEL_EPOCH_DAYS;
 }
@@ -32,7 +35,8 @@ function columnLetters(index: number): string {
 
 function cellXml(kind: Column<unknown>['kind'], value: Cell, timeZone: string, ref: string): string {
   if (value === null || value === '') return '';
-  if (kind === 'time' && typeof value === 'number') return `<c r="${ref}" s="1"><v>${excelSerial(value, timeZone)}</v></c>`;
+  // A time outside what a spreadsheet can show as a date (years 1900–9999) is written as the plain number it is.
+  if (kind === 'time' && isFormattableInstant(value) && value >= EXCEL_FIRST_INSTANT) return `<c r="${ref}" s="1"><v>${excelSerial(value, timeZone)}</v></c>`;
   if (typeof value === 'number') return Number.isFinite(value) ? `<c r="${ref}"><v>${value}</v></c>` : '';
   return `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(value)}</t></is></c>`;
 }

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { LOG_SORT_COLUMNS, type LogCallView } from '../../../common/ipc.ts';
 import { summarizeCall, type Interval } from '../calls/timeline.ts';
-import { localDayOf } from '../export/time-zone.ts';
+import { isFormattableInstant, localDayOf } from '../export/time-zone.ts';
 import { callConditions, MUTED_SHARE, timeRange, type LogFilter } from './log-filter.ts';
 
 export type { LogFilter };
@@ -93,6 +93,8 @@ export interface DailyTotal {
 /** Splits [from, to) at local midnights: how much of it falls on each day. */
 export function splitByDay(from: number, to: number, timeZone: string): Array<{ day: string; ms: number }> {
   const parts: Array<{ day: string; ms: number }> = [];
+  // Times no calendar can place (left in the store by an older version) count on no day.
+  if (!isFormattableInstant(from) || !isFormattableInstant(to)) return parts;
   let start = from;
   while (start < to) {
     const { day, next } = localDayOf(start, timeZone);
@@ -126,6 +128,7 @@ export function dailyTotals(db: Database.Database, filter: LogFilter, timeZone: 
   };
   const field = { muted: 'mutedMs', held: 'heldMs', gap: 'gapMs' } as const;
   for (const call of calls) {
+    if (!isFormattableInstant(call.startedAt)) continue;
     total(localDayOf(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
     for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone)) {
       total(part.day, call.operatorId, call.operatorName).durationMs += part.ms;
@@ -134,6 +137,8 @@ export function dailyTotals(db: Database.Database, filter: LogFilter, timeZone: 
     if (rows.length === 0) continue;
     const summary = summarizeCall(rows.map((e) => ({ name: e.name, at: e.at, payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown) })));
     for (const interval of summary.intervals) {
+      // The per-day totals report the card's figures; the microphone's are in the calls table and exports.
+      if (interval.kind === 'mic_muted') continue;
       for (const part of splitByDay(interval.from, interval.to, timeZone)) {
         total(part.day, call.operatorId, call.operatorName)[field[interval.kind]] += part.ms;
       }

@@ -7,6 +7,8 @@ import type { CardCommandName } from '../../../common/bitrix24.ts';
 import type { CommandSource } from '../../../common/card-events.ts';
 import {
   CLOSE_CODES,
+  MAX_CLOCK_SKEW_MS,
+  MAX_EVENT_AGE_MS,
   SERVER_NAME,
   SUPPORTED_PROTOCOL_VERSIONS,
   parseWorkerMessage,
@@ -205,6 +207,13 @@ export class WorkerConnection {
     }
     switch (message.type) {
       case 'event': {
+        // Times are bounded before anything sees them: one absurd time would break every export of its day.
+        const at = message.at + this.clockOffsetMs;
+        const now = this.options.now();
+        if (at < now - MAX_EVENT_AGE_MS || at > now + MAX_CLOCK_SKEW_MS) {
+          this.error('invalid_time', `event time ${message.at} is outside the accepted range (at most ${MAX_EVENT_AGE_MS / 86_400_000} days old, not in the future)`, true, message.id);
+          return;
+        }
         const reply = (outcome: EventOutcome): void => {
           if (outcome.ok) this.send({ type: 'ack', id: message.id, seq: message.seq, duplicate: outcome.duplicate });
           else this.error(outcome.code, outcome.message, outcome.permanent, message.id);
@@ -231,6 +240,11 @@ export class WorkerConnection {
     const version = Math.max(...message.protocolVersions.filter((v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v)));
     if (!Number.isFinite(version)) {
       this.close('versionUnsupported', `protocol versions ${message.protocolVersions.join(',')} unsupported; server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(',')}`);
+      return;
+    }
+    if (Math.abs(message.clientTime - this.options.now()) > MAX_CLOCK_SKEW_MS) {
+      this.error('invalid_time', `clientTime ${message.clientTime} is more than a day away from the app's clock: set the computer's clock`, true);
+      this.close('protocolError', 'clientTime out of range');
       return;
     }
     this.phase = 'identifying';

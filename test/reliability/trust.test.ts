@@ -1,0 +1,87 @@
+// Issue 10, the relay and the store: attacks by a paired or unpaired client against a real `serve` process, and
+// values in the store that no client should have been able to put there. Each case performs the attack and
+// checks that it no longer gets through.
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { CLOSE_CODES } from '../../common/protocol.ts';
+import { runCli } from '../helpers/cli.ts';
+import { TEST_ORIGIN as ORIGIN, useServe, useWorkers } from '../helpers/lifecycle.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
+import type { TestWorker, TestWorkerOptions } from '../helpers/test-worker.ts';
+
+const tempDir = useTempDirs();
+const { serve } = useServe();
+const newWorker = useWorkers();
+const worker = (port: number, options: Partial<TestWorkerOptions> = {}): TestWorker => newWorker({ port, origin: ORIGIN, ...options });
+const DAY = 86_400_000;
+
+function query<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(path.join(dataDir, 'sessions.sqlite'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('timestamps are bounded (3)', () => {
+  it('an identify with a clientTime far from the app clock is refused, and nothing of that frame is stored', async () => {
+    const dataDir = tempDir();
+    const s = await serve(dataDir);
+    const w = worker(s.port);
+    await w.open();
+    w.identify({ clientTime: 8.7e15 });
+    const error = await w.next('error');
+    expect(error).toMatchObject({ code: 'invalid_time', permanent: true });
+    expect(await w.closed()).toBe(CLOSE_CODES.protocolError.code);
+    expect(query(dataDir, 'SELECT id FROM frames')).toEqual([]);
+
+    // The export of the day still works (before the fix: "Invalid time value").
+    const out = path.join(dataDir, 'day.xlsx');
+    expect(await runCli(['export', '--data-dir', dataDir, '--format', 'xlsx', '--out', out])).toMatchObject({ code: 0 });
+  });
+
+  it('events whose time is outside the bounds are refused with a typed, permanent error; sane ones are stored', async () => {
+    const dataDir = tempDir();
+    const s = await serve(dataDir);
+    const w = worker(s.port);
+    await w.connect();
+    for (const at of [8.7e15, Date.now() + 2 * DAY, Date.now() - 40 * DAY]) {
+      expect(await w.emitAndWait('muteButtonClick', true, at)).toMatchObject({ type: 'error', code: 'invalid_time', permanent: true });
+    }
+    expect(await w.emitAndWait('muteButtonClick', true)).toMatchObject({ type: 'ack' });
+    // A worker that is a day behind: within bounds, its events are corrected by the clock offset.
+    const late = worker(s.port, { clockSkewMs: -0.5 * DAY });
+    await late.connect();
+    expect(await late.emitAndWait('muteButtonClick', false)).toMatchObject({ type: 'ack' });
+    const times = query<{ at: number }>(dataDir, 'SELECT at FROM events');
+    expect(times).toHaveLength(2);
+    for (const { at } of times) expect(Math.abs(at - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('exports survive any value already in the store (text, huge, negative, fractional times)', async () => {
+    const dataDir = tempDir();
+    const s = await serve(dataDir);
+    const w = worker(s.port);
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1', PHONE_NUMBER: '+74951234567' });
+    await w.emitAndWait('muteButtonClick', true);
+    await w.disconnect();
+    // Values as an older version (or a hand-edited file) may have left them.
+    const db = new Database(path.join(dataDir, 'sessions.sqlite'));
+    const ids = db.prepare('SELECT id FROM events ORDER BY id').all() as Array<{ id: number }>;
+    db.prepare('UPDATE events SET at = ?, client_at = ?, received_at = ? WHERE id = ?').run(-8.7e15, 8.7e15, 1e300, ids[0]!.id);
+    db.prepare("UPDATE events SET client_at = 'yesterday', received_at = 1.5e308 WHERE id = ?").run(ids[1]!.id);
+    db.prepare('UPDATE calls SET ended_at = ?').run(8.64e15 + 1);
+    db.close();
+    for (const format of ['csv', 'jsonl', 'xlsx']) {
+      for (const kind of ['calls', 'events']) {
+        const out = path.join(dataDir, `all-${kind}.${format}`);
+        const result = await runCli(['export', '--data-dir', dataDir, '--format', format, '--kind', kind, '--from', '1970-01-01', '--to', '2200-01-01', '--out', out]);
+        expect(result.stderr).not.toMatch(/Invalid time value/);
+        expect(result).toMatchObject({ code: 0 });
+      }
+    }
+  });
+});
