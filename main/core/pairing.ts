@@ -22,7 +22,7 @@ export type PairingVerdict =
   | { ok: true; pairingId: number; newToken?: string }
   | { ok: false; reason: 'revoked' | 'rejected' | 'undecided' | 'too_many_bad_tokens' };
 
-/** Unknown tokens accepted per minute, from all clients together, before token checks are refused for a while. */
+/** Unknown tokens accepted per minute from one origin before its unknown tokens are refused for a while. */
 export const BAD_TOKENS_PER_MINUTE = 20;
 
 export interface PairingOptions {
@@ -41,8 +41,11 @@ export class PairingService {
   private readonly options: PairingOptions;
   /** One prompt per (origin, portal, operator), however many tabs ask at once. */
   private readonly pending = new Map<string, Promise<boolean | null>>();
-  /** Times of recent unknown tokens: guessing 256-bit tokens is hopeless, and this keeps it slow too. */
-  private badTokens: number[] = [];
+  /**
+   * Times of recent unknown tokens, per origin (the only thing that tells sources apart on loopback): guessing
+   * 256-bit tokens is hopeless, and this keeps it slow too. Known tokens are never counted or refused.
+   */
+  private readonly badTokens = new Map<string, number[]>();
 
   constructor(store: SessionStore, options: PairingOptions) {
     this.store = store;
@@ -60,17 +63,15 @@ export class PairingService {
     onPending: () => void,
   ): Promise<PairingVerdict> {
     if (token !== undefined) {
-      const now = this.options.now();
-      this.badTokens = this.badTokens.filter((t) => now - t < 60_000);
-      if (this.badTokens.length >= BAD_TOKENS_PER_MINUTE) return { ok: false, reason: 'too_many_bad_tokens' };
       const row = this.store.findPairing(hashToken(token));
       // A token only counts for the client it was issued to; anything else is treated as no token at all.
       if (row && row.origin === request.origin && row.portalId === ids.portalId && row.operatorId === ids.operatorId) {
+        // A known token always gets in, however many unknown ones others tried meanwhile.
         if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
         this.store.touchPairing(row.id, this.options.now());
         return { ok: true, pairingId: row.id };
       }
-      this.badTokens.push(now);
+      if (!this.countBadToken(request.origin)) return { ok: false, reason: 'too_many_bad_tokens' };
     }
     // Blocked once, blocked until the operator lifts it in the settings: a tab cannot nag.
     if (this.store.isBlocked(request.origin, ids.portalId, ids.operatorId)) return { ok: false, reason: 'rejected' };
@@ -89,6 +90,21 @@ export class PairingService {
       return { ok: false, reason: 'rejected' };
     }
     return this.issue(request, ids);
+  }
+
+  /** Records an unknown token from `origin`; false once that origin has had its share this minute. */
+  private countBadToken(origin: string): boolean {
+    const now = this.options.now();
+    for (const [key, times] of this.badTokens) {
+      const recent = times.filter((t) => now - t < 60_000);
+      if (recent.length === 0) this.badTokens.delete(key);
+      else this.badTokens.set(key, recent);
+    }
+    const recent = this.badTokens.get(origin) ?? [];
+    if (recent.length >= BAD_TOKENS_PER_MINUTE) return false;
+    recent.push(now);
+    this.badTokens.set(origin, recent);
+    return true;
   }
 
   private issue(request: PairingRequest, ids: { portalId: number; operatorId: number }): PairingVerdict {

@@ -85,3 +85,29 @@ describe('timestamps are bounded (3)', () => {
     }
   });
 });
+
+describe('the bad-token limit (6)', () => {
+  it('20 junk tokens a minute do not lock out a worker with a real token', async () => {
+    const s = await serve(tempDir());
+    const real = worker(s.port, { appSid: 'real' });
+    await real.connect();
+    const token = real.pairingToken;
+    expect(token).toBeTruthy();
+    await real.disconnect();
+    for (let i = 0; i < 25; i += 1) {
+      const junk = worker(s.port, { pairingToken: `junk-${i}-${'x'.repeat(30)}`, appSid: `junk${i}`, userId: String(100 + i) });
+      await junk.open();
+      junk.identify();
+      await Promise.race([junk.next('identified'), junk.closed()]);
+      await junk.kill();
+    }
+    // The junk is refused by now...
+    const late = worker(s.port, { pairingToken: `junk-late-${'x'.repeat(30)}`, appSid: 'late', userId: '999' });
+    await late.open();
+    late.identify();
+    expect(await late.closed()).toBe(CLOSE_CODES.rateLimited.code);
+    // ...but the real token still gets in (before the fix: closed with 4006 as well).
+    const again = worker(s.port, { appSid: 'real', pairingToken: token });
+    expect(await again.connect()).toMatchObject({ type: 'identified' });
+  });
+});
