@@ -166,7 +166,7 @@ export interface IpcResults {
   savePolicy: { saved: boolean; path?: string };
   openWindow: WindowView;
   logCalls: { rows: LogCallView[]; total: number | null };
-  logTimeline: { call: LogCallView; events: Array<{ at: number; name: string; source: string; payload: string | null }>; intervals: Array<{ kind: 'muted' | 'held' | 'gap'; from: number; to: number }> } | null;
+  logTimeline: { call: LogCallView; events: Array<{ at: number; name: string; source: string; payload: string | null }>; intervals: Array<{ kind: 'muted' | 'held' | 'gap' | 'mic_muted'; from: number; to: number }> } | null;
   logTotals: Array<{ day: string; operatorId: string; operatorName: string | null; calls: number; durationMs: number; mutedMs: number; heldMs: number; gapMs: number }>;
   exportLog: { started: boolean };
   cancelExport: boolean;

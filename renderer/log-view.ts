@@ -170,14 +170,17 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     const chart = svg('svg', { viewBox: `0 0 ${width} 90`, class: 'timeline-chart', role: 'img', 'aria-label': t('log.timeline') });
     chart.append(svg('rect', { x: 10, y: 30, width: width - 20, height: 22, class: 'live-bar' }));
     for (const interval of intervals) {
-      chart.append(svg('rect', { x: x(interval.from), y: 30, width: Math.max(2, x(interval.to) - x(interval.from)), height: 22, class: `bar-${interval.kind}` }, undefined));
+      // The real microphone's mute is a thin bar under the card's, so both can be read where they differ.
+      const [y, height] = interval.kind === 'mic_muted' ? [55, 6] : [30, 22];
+      chart.append(svg('rect', { x: x(interval.from), y, width: Math.max(2, x(interval.to) - x(interval.from)), height, class: `bar-${interval.kind}` }, undefined));
     }
     for (const event of events) {
       const ex = x(event.at);
       chart.append(svg('line', { x1: ex, x2: ex, y1: 24, y2: 58, class: `tick source-${event.source}` }));
     }
     chart.append(svg('text', { x: 10, y: 80, class: 'axis' }, time(start)), svg('text', { x: width - 10, y: 80, class: 'axis', 'text-anchor': 'end' }, formatDuration(end - start)));
-    const legend = h('p', { class: 'legend' }, ...(['muted', 'held', 'gap'] as const).map((kind) => h('span', { class: `key key-${kind}` }, t(`log.legend.${kind}`))));
+    const kinds = intervals.some((i) => i.kind === 'mic_muted') ? (['muted', 'mic_muted', 'held', 'gap'] as const) : (['muted', 'held', 'gap'] as const);
+    const legend = h('p', { class: 'legend' }, ...kinds.map((kind) => h('span', { class: `key key-${kind}` }, t(`log.legend.${kind}`))));
     timeline.replaceChildren(
       h('h2', {}, `${t('log.timeline')}: ${call.phoneNumber ?? call.callId}`),
       chart, legend,

@@ -1,6 +1,7 @@
 // Dispatches `operator-companion <command>`; returns the exit code.
 import { runControl } from './control-command.ts';
 import { runExport } from './export-command.ts';
+import { runMicrophones } from './microphones-command.ts';
 import { runServe } from './serve-command.ts';
 import { runStatus } from './status-command.ts';
 import { USAGE, UsageError } from './usage.ts';
@@ -17,6 +18,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runExport(args);
       case 'status':
         return await runStatus(args);
+      case 'microphones':
+        return await runMicrophones(args);
       case undefined:
       case 'help':
       case '--help':
@@ -25,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       default:
         if (CONTROL_COMMANDS.has(command)) return await runControl(command, args);
-        throw new UsageError(`unknown command "${command}"; commands: serve, export, status, mute, unmute, toggle, hold, unhold`);
+        throw new UsageError(`unknown command "${command}"; commands: serve, export, status, microphones, mute, unmute, toggle, hold, unhold`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

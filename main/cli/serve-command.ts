@@ -1,9 +1,12 @@
 // `operator-companion serve`: the core without Electron, for servers, kiosks, tests and benchmarks.
 import path from 'node:path';
 import { AlreadyRunningError, startInstance } from '../core/instance.ts';
+import { deviceChoice, openMicrophonePort } from '../core/microphone/microphone.ts';
+import { MicrophoneError } from '../core/microphone/microphone-port.ts';
+import { END_OF_CALL_RULES } from '../core/microphone/microphone-sync.ts';
 import { PortsTakenError } from '../core/relay/relay-server.ts';
 import { normalizeOrigin } from '../core/relay/upgrade-policy.ts';
-import { parse, port, required, UsageError } from './usage.ts';
+import { oneOf, parse, port, required, UsageError } from './usage.ts';
 
 export async function runServe(args: string[]): Promise<number> {
   const values = parse(args, {
@@ -11,6 +14,8 @@ export async function runServe(args: string[]): Promise<number> {
     port: { type: 'string' },
     'allow-origin': { type: 'string', multiple: true },
     'auto-approve': { type: 'boolean' },
+    microphone: { type: 'string' },
+    'end-of-call': { type: 'string' },
   });
   const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
   const origins = (values['allow-origin'] ?? []).map((origin) => {
@@ -23,6 +28,9 @@ export async function runServe(args: string[]): Promise<number> {
   if (values['auto-approve'] && origins.length === 0) {
     throw new UsageError('--auto-approve needs at least one --allow-origin: it trusts only those origins');
   }
+  if (values.microphone === '') throw new UsageError('--microphone must be default, off or a device name (`operator-companion microphones` lists them)');
+  const choice = deviceChoice(values.microphone ?? 'off');
+  const endOfCall = oneOf(values['end-of-call'] ?? 'app', END_OF_CALL_RULES, '--end-of-call');
   const log = (entry: object): void => {
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
   };
@@ -34,9 +42,10 @@ export async function runServe(args: string[]): Promise<number> {
       allowedOrigins: origins,
       autoApprove: values['auto-approve'] ?? false,
       log,
+      ...(choice ? { microphone: { port: openMicrophonePort(), choice, endOfCall } } : {}),
     });
   } catch (error) {
-    if (error instanceof AlreadyRunningError || error instanceof PortsTakenError) {
+    if (error instanceof AlreadyRunningError || error instanceof PortsTakenError || error instanceof MicrophoneError) {
       process.stderr.write(`operator-companion: ${error.message}\n`);
       return 1;
     }

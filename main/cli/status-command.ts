@@ -4,6 +4,7 @@ import path from 'node:path';
 import { callControl } from '../core/control/control-channel.ts';
 import { DATABASE_FILE, openDatabase } from '../core/store/database.ts';
 import { storeCounts, type StoreCounts } from '../core/store/session-store.ts';
+import type { MicrophoneStatus } from '../core/microphone/microphone-sync.ts';
 import { parse, required } from './usage.ts';
 
 export async function runStatus(args: string[]): Promise<number> {
@@ -20,10 +21,11 @@ export async function runStatus(args: string[]): Promise<number> {
     }
   }
   const reply = await callControl(dataDir, 'GET', '/v1/status', undefined, 3_000);
-  const running = reply.reachable && reply.status === 200 ? (reply.body as { pid: number; port: number; view: { state: string; connectedFrames: number } }) : null;
+  const running = reply.reachable && reply.status === 200 ? (reply.body as { pid: number; port: number; view: { state: string; connectedFrames: number }; microphone?: MicrophoneStatus | null }) : null;
+  const microphone = running?.microphone ?? null;
 
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ dataDir, store, running })}\n`);
+    process.stdout.write(`${JSON.stringify({ dataDir, store, running, microphone })}\n`);
     return 0;
   }
   const lines = [`data directory: ${dataDir}`];
@@ -39,6 +41,16 @@ export async function runStatus(args: string[]): Promise<number> {
       ? `running: yes (pid ${running.pid}), relay on 127.0.0.1:${running.port}, state ${running.view.state}, ${running.view.connectedFrames} tab(s) connected`
       : 'running: no instance is listening on this data directory',
   );
+  if (running) {
+    const mic = microphone;
+    lines.push(
+      !mic
+        ? 'microphone: not controlled (the card is mirrored only)'
+        : mic.error
+          ? `microphone: ${mic.error}`
+          : `microphone: ${mic.device} ${mic.muted ? 'MUTED' : 'live'}${mic.controlledByApp ? ' (muted by the app)' : ''}`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -11,12 +11,17 @@ export class UsageError extends Error {
 export const USAGE = `Usage: operator-companion <command> [options]
 
   serve   --data-dir DIR [--port N] [--allow-origin ORIGIN]... [--auto-approve]
-          Run the relay, call state and session store without the desktop app.
+          [--microphone default|off|NAME] [--end-of-call app|always|never]
+          Run the relay, call state and session store without the desktop app. --microphone: which real
+          microphone follows the card (default: off, the card is only mirrored); --end-of-call: when a call
+          ends, unmute what the app muted (app, the default), unmute always, or never.
   export  --data-dir DIR --format csv|xlsx|jsonl [--kind calls|events] [--from DATE] [--to DATE]
           [--operator ID] [--tz ZONE] [--delimiter ,|;] --out FILE|-
           Write the session log. DATE is YYYY-MM-DD (local midnight in --tz) or an ISO time with offset.
   status  --data-dir DIR [--json]
-          What the store holds and whether an instance is listening.
+          What the store holds and whether an instance is listening (with its microphone).
+  microphones [--json]
+          The microphones this computer has, the default marked.
   mute | unmute | toggle | hold | unhold  [--data-dir DIR]
           Ask the running instance to act on the current call.
 

@@ -10,6 +10,8 @@ import { PairingService, type ApprovePairing, type PairingRequest } from './pair
 import { startRelayServer, type RelayServer } from './relay/relay-server.ts';
 import { normalizeOrigin, type UpgradePolicy } from './relay/upgrade-policy.ts';
 import { DEFAULT_TIMINGS, WorkerConnection, type ConnectionHooks, type ConnectionTimings, type IdentifyOutcome } from './relay/worker-connection.ts';
+import type { DeviceChoice, MicrophonePort } from './microphone/microphone-port.ts';
+import { MicrophoneSync, type EndOfCallRule, type MicrophoneStatus } from './microphone/microphone-sync.ts';
 import type { MovedAside } from './store/database.ts';
 import { SessionStore } from './store/session-store.ts';
 
@@ -38,6 +40,8 @@ export interface CompanionOptions {
   rate?: { burst: number; perSecond: number };
   now?: () => number;
   log?: (entry: LogEntry) => void;
+  /** The operator's real microphone, kept in step with the card; without it the app mirrors the card only. */
+  microphone?: { port: MicrophonePort; choice: DeviceChoice; endOfCall: EndOfCallRule };
 }
 
 export interface CompanionStatus {
@@ -48,6 +52,8 @@ export interface CompanionStatus {
   openSockets: number;
   /** When the last event from any tab was stored. */
   lastEventAt: number | null;
+  /** null in mirror-only mode. */
+  microphone: MicrophoneStatus | null;
 }
 
 export class Companion {
@@ -56,6 +62,7 @@ export class Companion {
   readonly pairing: PairingService;
   private readonly ingest: IngestQueue;
   private relay: RelayServer | null = null;
+  readonly microphone: MicrophoneSync | null;
   private readonly connections = new Set<WorkerConnection>();
   private readonly options: CompanionOptions;
   private readonly now: () => number;
@@ -71,7 +78,10 @@ export class Companion {
     const companion = new Companion(options);
     try {
       await companion.listen();
+      await companion.microphone?.start();
     } catch (error) {
+      await companion.relay?.close(CLOSE_CODES.serverShutdown.code, 'Operator Companion could not start');
+      await companion.microphone?.stop();
       companion.state.dispose();
       companion.store.close();
       throw error;
@@ -102,6 +112,20 @@ export class Companion {
     });
     this.ingest = new IngestQueue(this.store, (changed) => this.state.apply(changed));
     this.state.restore();
+    const microphone = options.microphone;
+    this.microphone = microphone
+      ? new MicrophoneSync({
+          ...microphone,
+          dataDir: options.dataDir,
+          now: this.now,
+          view: () => this.state.view(),
+          onViewChange: (listener) => this.state.onChange(listener),
+          record: (callRowId, at, payload, source) => this.store.recordMicrophoneEvent(callRowId, at, payload, source, this.now()),
+          apply: (updates) => this.state.apply(updates),
+          commandCard: (action, source) => this.state.command(action, source),
+          log: this.log,
+        })
+      : null;
   }
 
   get port(): number {
@@ -109,7 +133,14 @@ export class Companion {
   }
 
   status(): CompanionStatus {
-    return { port: this.port, view: this.state.view(), pendingPairings: this.pendingPairings, openSockets: this.connections.size, lastEventAt: this.lastEventAt };
+    return {
+      port: this.port,
+      view: withMicrophoneTruth(this.state.view(), this.microphone?.muted ?? null),
+      pendingPairings: this.pendingPairings,
+      openSockets: this.connections.size,
+      lastEventAt: this.lastEventAt,
+      microphone: this.microphone?.status() ?? null,
+    };
   }
 
   /** Changes which worker origins may connect from now on (open sockets stay). */
@@ -117,7 +148,18 @@ export class Companion {
     this.policy.allowedOrigins = normalizeOrigins(origins);
   }
 
-  command(action: CardAction, source: CommandSource): Promise<CommandResponse> {
+  /** A mute from the app changes the microphone at once (what the customer hears), then asks the card. */
+  async command(action: CardAction, source: CommandSource): Promise<CommandResponse> {
+    if (this.microphone && (action === 'mute' || action === 'unmute' || action === 'toggle')) {
+      const call = this.state.view().call;
+      if (call) {
+        // Toggle what the operator sees: the microphone when it can be read, else the card.
+        const shown = call.requested.muted ?? this.microphone.muted ?? call.muted;
+        const muted = action === 'toggle' ? !shown : action === 'mute';
+        await this.microphone.setFromCommand(muted, source);
+        return this.state.command(muted ? 'mute' : 'unmute', source);
+      }
+    }
     return this.state.command(action, source);
   }
 
@@ -134,6 +176,8 @@ export class Companion {
     // Sockets first, so nothing reaches the state or the store once they are being shut down.
     await this.relay?.close(CLOSE_CODES.serverShutdown.code, 'Operator Companion is shutting down');
     this.relay = null;
+    await this.microphone?.stop();
+    await this.options.microphone?.port.close();
     this.ingest.flush();
     this.state.dispose();
     this.store.close();
@@ -223,8 +267,8 @@ export class Companion {
       userId: message.user.id,
       userName: message.user.name ?? null,
     };
-    const ids = this.store.resolveOperator(identity, receivedAt);
-    const verdict = await this.pairing.authorize({ origin: conn.origin, ...identity }, ids, message.pairingToken, () =>
+    // Nothing is written for a worker until it is authorised: the pairing service reads, and writes only then.
+    const verdict = await this.pairing.authorize({ origin: conn.origin, ...identity }, message.pairingToken, () =>
       conn.notifyPairingPending('waiting for the operator to allow this Bitrix24 tab in Operator Companion'),
     );
     if (!verdict.ok) {
@@ -235,7 +279,7 @@ export class Companion {
     }
     if (!conn.isOpen) return { ok: false, close: 'normal', message: 'closed while waiting' };
     const { frame, created } = this.store.resolveFrame(
-      ids,
+      verdict.ids,
       { appSid: message.frame.appSid, origin: conn.origin, uri: message.frame.uri ?? null },
       receivedAt,
     );
@@ -262,6 +306,12 @@ export class Companion {
       ...(verdict.newToken === undefined ? {} : { pairingToken: verdict.newToken }),
     };
   }
+}
+
+/** On a call, the tray says what the microphone says: that is what the customer hears. */
+function withMicrophoneTruth(view: OperatorView, micMuted: boolean | null): OperatorView {
+  if (micMuted === null || (view.state !== 'live' && view.state !== 'muted')) return view;
+  return { ...view, state: micMuted ? 'muted' : 'live' };
 }
 
 function normalizeOrigins(origins: readonly string[]): string[] {

@@ -28,10 +28,19 @@ export interface AppStatus {
   call: { callId: string; muted: boolean; held: boolean } | null;
 }
 
+export interface AppMicrophone {
+  device: string | null;
+  muted: boolean | null;
+  controlledByApp: boolean;
+  error: string | null;
+  disagreesWithCard: boolean;
+}
+
 export interface Harness {
   emulator: Emulator;
   chromium: TestBrowser;
-  serve(dataDir: string, port?: number): Promise<ServeProcess>;
+  /** `extra`: more serve arguments (e.g. --microphone) and the environment (e.g. a private PulseAudio's). */
+  serve(dataDir: string, port?: number, extra?: { args?: string[]; env?: NodeJS.ProcessEnv }): Promise<ServeProcess>;
   stop(s: ServeProcess): Promise<void>;
 }
 
@@ -40,11 +49,11 @@ export function useHarness(launch: (emulator: Emulator) => LaunchOptions = () =>
   const harness = {
     emulator: undefined as unknown as Emulator,
     chromium: undefined as unknown as TestBrowser,
-    async serve(dataDir: string, port?: number): Promise<ServeProcess> {
+    async serve(dataDir: string, port?: number, extra: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
       const s = await startServe([
         '--data-dir', dataDir, '--port', String(port ?? (await freePort())),
-        '--allow-origin', harness.emulator.workerOrigin, '--auto-approve',
-      ]);
+        '--allow-origin', harness.emulator.workerOrigin, '--auto-approve', ...(extra.args ?? []),
+      ], [], extra.env);
       serves.push(s);
       return s;
     },
@@ -75,6 +84,12 @@ export function useHarness(launch: (emulator: Emulator) => LaunchOptions = () =>
 export async function appStatus(dataDir: string): Promise<AppStatus | null> {
   const result = await runCli(['status', '--data-dir', dataDir, '--json']);
   return (JSON.parse(result.stdout) as { running: { view: AppStatus } | null }).running?.view ?? null;
+}
+
+/** The app's microphone as `status --json` reports it (null: mirror only, or not running). */
+export async function appMicrophone(dataDir: string): Promise<AppMicrophone | null> {
+  const result = await runCli(['status', '--data-dir', dataDir, '--json']);
+  return (JSON.parse(result.stdout) as { microphone: AppMicrophone | null }).microphone;
 }
 
 /** Just the operator state from `appStatus`. */

@@ -11,9 +11,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { input?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe', ...(options.env ? { env: options.env } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -31,9 +31,9 @@ export interface ServeProcess {
 }
 
 /** Starts `serve` and resolves once it printed its `listening` line. `nodeArgs` go to Node itself. */
-export function startServe(args: string[], nodeArgs: string[] = []): Promise<ServeProcess> {
+export function startServe(args: string[], nodeArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', ...args], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', ...args], { stdio: 'pipe', ...(env ? { env } : {}) });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const lines = readline.createInterface({ input: child.stdout });

@@ -5,6 +5,16 @@
 export const SYSTEM_EVENT_NAMES = ['callReplaced', 'ownerLost', 'ownerBack'] as const;
 export type SystemEventName = (typeof SYSTEM_EVENT_NAMES)[number];
 
+/** What the app saw or did to the operator's real microphone during a call (payload: MicrophoneEventPayload). */
+export const MICROPHONE_EVENT_NAME = 'microphone';
+export interface MicrophoneEventPayload {
+  muted: boolean;
+  /** The device's name as the OS gives it. */
+  device: string | null;
+  /** 'call_start': the state found when the call began; 'change': muted or unmuted; 'device': a new device. */
+  reason: 'call_start' | 'change' | 'device' | 'call_end';
+}
+
 export type EndReason = 'hangup' | 'closed' | 'replaced' | 'connection_lost';
 
 /** The slice of a stored event that the timeline needs. */
@@ -15,7 +25,8 @@ export interface TimelineEvent {
   payload: unknown;
 }
 
-export type IntervalKind = 'muted' | 'held' | 'gap';
+/** `muted` is the card's mute; `mic_muted` the real microphone's, where the app controls one. */
+export type IntervalKind = 'muted' | 'held' | 'gap' | 'mic_muted';
 export interface Interval {
   kind: IntervalKind;
   from: number;
@@ -35,6 +46,8 @@ export interface CallSummary {
   heldMs: number;
   holdCount: number;
   gapMs: number;
+  /** Time the real microphone was muted; null for a call without microphone events (mirror only). */
+  micMutedMs: number | null;
   /** State at the end of the events (or at the end of the call). */
   muted: boolean;
   held: boolean;
@@ -92,6 +105,8 @@ export function summarizeCall(events: readonly TimelineEvent[], asOf?: number): 
   let lostAt: number | null = null;
   let muteCount = 0;
   let holdCount = 0;
+  let micSeen = false;
+  let micMutedSince: number | null = null;
   const intervals: Interval[] = [];
 
   const setMuted = (value: boolean, at: number): void => {
@@ -150,6 +165,18 @@ export function summarizeCall(events: readonly TimelineEvent[], asOf?: number): 
         if (value !== undefined) setHeld(value, event.at);
         break;
       }
+      case MICROPHONE_EVENT_NAME: {
+        // The app watches the microphone itself, not through the tab: a gap in the tab's events is no gap here.
+        const value = flag(event.payload, 'muted');
+        if (value === undefined) break;
+        micSeen = true;
+        if (value && micMutedSince === null) micMutedSince = event.at;
+        else if (!value && micMutedSince !== null) {
+          if (event.at > micMutedSince) intervals.push({ kind: 'mic_muted', from: micMutedSince, to: event.at });
+          micMutedSince = null;
+        }
+        break;
+      }
       case 'hangupButtonClick':
         end('hangup', event.at);
         break;
@@ -190,12 +217,14 @@ export function summarizeCall(events: readonly TimelineEvent[], asOf?: number): 
   // A call cut off by a lost connection ends at the loss; what is open then is closed there.
   if (mutedSince !== null) intervals.push({ kind: 'muted', from: mutedSince, to: stop });
   if (heldSince !== null) intervals.push({ kind: 'held', from: heldSince, to: stop });
+  if (micMutedSince !== null && stop > micMutedSince) intervals.push({ kind: 'mic_muted', from: micMutedSince, to: stop });
   intervals.sort((a, b) => a.from - b.from || a.to - b.to);
 
   let mutedMs = 0;
   let longestMuteMs = 0;
   let heldMs = 0;
   let gapMs = 0;
+  let micMutedMs = 0;
   for (const interval of intervals) {
     const length = Math.max(0, interval.to - interval.from);
     if (interval.kind === 'muted') {
@@ -203,6 +232,8 @@ export function summarizeCall(events: readonly TimelineEvent[], asOf?: number): 
       longestMuteMs = Math.max(longestMuteMs, length);
     } else if (interval.kind === 'held') {
       heldMs += length;
+    } else if (interval.kind === 'mic_muted') {
+      micMutedMs += length;
     } else {
       gapMs += length;
     }
@@ -219,6 +250,7 @@ export function summarizeCall(events: readonly TimelineEvent[], asOf?: number): 
     heldMs,
     holdCount,
     gapMs,
+    micMutedMs: micSeen ? micMutedMs : null,
     muted: ended ? false : muted,
     held: ended ? false : held,
     mutedSince: ended ? null : mutedSince,

@@ -34,6 +34,8 @@ export interface CallExportRow {
   heldMs: number;
   holdCount: number;
   gapMs: number;
+  /** Null where the app controlled no microphone (mirror only). */
+  micMutedMs: number | null;
 }
 
 export interface EventExportRow {
@@ -74,6 +76,7 @@ export const CALL_COLUMNS: ReadonlyArray<Column<CallExportRow>> = [
   number('duration_s', (r) => seconds(r.durationMs)),
   number('muted_s', (r) => seconds(r.mutedMs)),
   number('muted_percent', (r) => (r.durationMs > 0 ? Math.round((r.mutedMs / r.durationMs) * 1000) / 10 : 0)),
+  number('mic_muted_s', (r) => (r.micMutedMs === null ? null : seconds(r.micMutedMs))),
   number('mute_count', (r) => r.muteCount),
   number('longest_mute_s', (r) => seconds(r.longestMuteMs)),
   number('held_s', (r) => seconds(r.heldMs)),

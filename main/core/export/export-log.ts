@@ -46,7 +46,8 @@ export function callsQuery(db: Database.Database, filter: ExportFilter): Databas
            c.crm_entity_type AS crmEntityType, c.crm_entity_id AS crmEntityId,
            c.started_at AS startedAt, c.ended_at AS endedAt, c.end_reason AS endReason,
            c.duration_ms AS durationMs, c.muted_ms AS mutedMs, c.mute_count AS muteCount,
-           c.longest_mute_ms AS longestMuteMs, c.held_ms AS heldMs, c.hold_count AS holdCount, c.gap_ms AS gapMs
+           c.longest_mute_ms AS longestMuteMs, c.held_ms AS heldMs, c.hold_count AS holdCount, c.gap_ms AS gapMs,
+           c.mic_muted_ms AS micMutedMs
     FROM calls c
     JOIN operators o ON o.id = c.operator_id
     JOIN portals p ON p.id = c.portal_id

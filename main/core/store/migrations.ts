@@ -115,4 +115,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX calls_by_muted_share ON calls ((muted_ms * 1.0 / max(duration_ms, 1)));
   `,
+  // 4: the real microphone's muted time per call, next to the card's; NULL where the app controlled no microphone.
+  `
+  ALTER TABLE calls ADD COLUMN mic_muted_ms INTEGER;
+  `,
 ];

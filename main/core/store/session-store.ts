@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { NormalizedEvent } from '../../../common/card-events.ts';
-import { summarizeCall, type CallSummary, type SystemEventName, type TimelineEvent } from '../calls/timeline.ts';
+import type { CommandSource, NormalizedEvent } from '../../../common/card-events.ts';
+import { MICROPHONE_EVENT_NAME, summarizeCall, type CallSummary, type MicrophoneEventPayload, type SystemEventName, type TimelineEvent } from '../calls/timeline.ts';
 import { DATABASE_FILE, isCorruptionError, moveAside, openDatabase, type MovedAside } from './database.ts';
 
 export interface OperatorIdentity {
@@ -181,7 +181,7 @@ export class SessionStore {
       ),
       updateCallFigures: db.prepare(
         `UPDATE calls SET started_at = ?, ended_at = ?, end_reason = ?, duration_ms = ?, muted_ms = ?, mute_count = ?,
-                          longest_mute_ms = ?, held_ms = ?, hold_count = ?, gap_ms = ? WHERE id = ?`,
+                          longest_mute_ms = ?, held_ms = ?, hold_count = ?, gap_ms = ?, mic_muted_ms = ? WHERE id = ?`,
       ),
       pairingByHash: db.prepare<[string], { id: number; origin: string; portalId: number; operatorId: number; revokedAt: number | null }>(
         `SELECT id, origin, portal_id AS portalId, operator_id AS operatorId, revoked_at AS revokedAt
@@ -218,14 +218,25 @@ export class SessionStore {
 
   // ------------------------------------------------------------ identities
 
-  /** Finds or creates the portal and operator a worker speaks for. */
-  resolveOperator(identity: OperatorIdentity, now: number): { portalId: number; operatorId: number } {
+  /**
+   * Finds or creates the portal and operator a worker speaks for. Call it only for an authorised worker: it also
+   * takes the portal's domain and the operator's name as given. `update: false` (a blocked request) creates what
+   * is missing and changes nothing that exists.
+   */
+  resolveOperator(identity: OperatorIdentity, now: number, update = true): { portalId: number; operatorId: number } {
     return this.db
       .transaction(() => {
-        const portalId = this.portalId(identity.memberId, identity.domain, now);
-        return { portalId, operatorId: this.operatorId(portalId, identity.userId, identity.userName) };
+        const portalId = this.portalId(identity.memberId, identity.domain, now, update);
+        return { portalId, operatorId: this.operatorId(portalId, identity.userId, identity.userName, update) };
       })
       .immediate();
+  }
+
+  /** The ids of the portal and operator a worker claims to be, if they exist; writes nothing. */
+  findOperator(identity: OperatorIdentity): { portalId: number; operatorId: number } | null {
+    const portal = this.stmts.portalByMember.get(identity.memberId);
+    const operator = portal ? this.stmts.operatorByUser.get(portal.id, identity.userId) : undefined;
+    return portal && operator ? { portalId: portal.id, operatorId: operator.id } : null;
   }
 
   /** Finds or creates the row of a worker frame (one Bitrix24 tab or slider). */
@@ -247,19 +258,19 @@ export class SessionStore {
       .immediate();
   }
 
-  portalId(memberId: string, domain: string, now: number): number {
+  portalId(memberId: string, domain: string, now: number, update = true): number {
     const row = this.stmts.portalByMember.get(memberId);
     if (row) {
-      if (row.domain !== domain) this.stmts.updatePortalDomain.run(domain, row.id);
+      if (update && row.domain !== domain) this.stmts.updatePortalDomain.run(domain, row.id);
       return row.id;
     }
     return Number(this.stmts.insertPortal.run(memberId, domain, now).lastInsertRowid);
   }
 
-  operatorId(portalId: number, userId: string, name: string | null): number {
+  operatorId(portalId: number, userId: string, name: string | null, update = true): number {
     const row = this.stmts.operatorByUser.get(portalId, userId);
     if (row) {
-      if (name !== null && row.name !== name) this.stmts.updateOperatorName.run(name, row.id);
+      if (update && name !== null && row.name !== name) this.stmts.updateOperatorName.run(name, row.id);
       return row.id;
     }
     return Number(this.stmts.insertOperator.run(portalId, userId, name).lastInsertRowid);
@@ -388,9 +399,20 @@ export class SessionStore {
       .immediate();
   }
 
-  private insertSystemEvent(callRowId: number, frameId: number, name: SystemEventName, at: number, payload: unknown, now: number): void {
+  /** Records what the app saw or did to the microphone during a call, with who caused it. */
+  recordMicrophoneEvent(callRowId: number, at: number, payload: MicrophoneEventPayload, source: 'card' | CommandSource, now: number): CallUpdate {
+    return this.db
+      .transaction((): CallUpdate => {
+        const call = this.call(callRowId);
+        this.insertSystemEvent(callRowId, call.ownerFrameId, MICROPHONE_EVENT_NAME, at, payload, now, source);
+        return this.refreshCall(callRowId);
+      })
+      .immediate();
+  }
+
+  private insertSystemEvent(callRowId: number, frameId: number, name: string, at: number, payload: unknown, now: number, source = 'system'): void {
     this.stmts.insertEvent.run(
-      `system:${randomUUID()}`, frameId, callRowId, null, name, 'system',
+      `system:${randomUUID()}`, frameId, callRowId, null, name, source,
       payload === null ? null : JSON.stringify(payload), null, Math.round(at), now,
     );
   }
@@ -421,7 +443,7 @@ export class SessionStore {
     const s = this.summary(callRowId);
     this.stmts.updateCallFigures.run(
       s.startedAt, s.endedAt, s.endReason, s.durationMs, s.mutedMs, s.muteCount, s.longestMuteMs, s.heldMs,
-      s.holdCount, s.gapMs, callRowId,
+      s.holdCount, s.gapMs, s.micMutedMs, callRowId,
     );
     return { call: this.call(callRowId), summary: s };
   }
