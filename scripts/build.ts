@@ -1,6 +1,8 @@
 // Builds out/: the headless CLI and the Electron main process (Node, ESM), and the Bitrix24 worker pages
 // (browser, each one self-contained HTML file with its script inlined: one request per page load).
-// Native and runtime packages stay external on the Node side: better-sqlite3 must find its own prebuilt binary.
+// On the Node side everything is bundled except the native modules (better-sqlite3 and koffi must find their own
+// prebuilt binaries beside their packages) and Electron itself: the packed app then imports no other JavaScript
+// package from node_modules inside app.asar.
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +10,12 @@ import { build } from 'esbuild';
 
 const root = path.join(import.meta.dirname, '..');
 const out = path.join(root, 'out');
+
+/** Loaded at run time from node_modules (native code, or provided by the runtime); everything else is bundled. */
+const MAIN_EXTERNALS = ['better-sqlite3', 'koffi', 'electron'];
+// Bundled CommonJS packages (ws) call require() for Node's built-ins and, inside try/catch, for their optional
+// native helpers (bufferutil, utf-8-validate); an ES module has no `require`, so give the bundle a real one.
+const REQUIRE_SHIM = "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);";
 
 async function buildMain(): Promise<void> {
   rmSync(path.join(out, 'main'), { recursive: true, force: true });
@@ -19,7 +27,8 @@ async function buildMain(): Promise<void> {
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    packages: 'external',
+    external: MAIN_EXTERNALS,
+    banner: { js: REQUIRE_SHIM },
     sourcemap: true,
     logLevel: 'warning',
   });

@@ -22,11 +22,11 @@ const COLORS: Record<TrayState, Rgb> = {
 
 // ------------------------------------------------------------------ geometry on a 0..1 canvas
 
-type Sdf = (x: number, y: number) => number;
+export type Sdf = (x: number, y: number) => number;
 
-const circle = (cx: number, cy: number, r: number): Sdf => (x, y) => Math.hypot(x - cx, y - cy) - r;
-const ring = (cx: number, cy: number, r: number, width: number): Sdf => (x, y) => Math.abs(Math.hypot(x - cx, y - cy) - r) - width / 2;
-function segment(ax: number, ay: number, bx: number, by: number, width: number): Sdf {
+export const circle = (cx: number, cy: number, r: number): Sdf => (x, y) => Math.hypot(x - cx, y - cy) - r;
+export const ring = (cx: number, cy: number, r: number, width: number): Sdf => (x, y) => Math.abs(Math.hypot(x - cx, y - cy) - r) - width / 2;
+export function segment(ax: number, ay: number, bx: number, by: number, width: number): Sdf {
   return (x, y) => {
     const [px, py, dx, dy] = [x - ax, y - ay, bx - ax, by - ay];
     const t = Math.max(0, Math.min(1, (px * dx + py * dy) / (dx * dx + dy * dy)));
@@ -34,7 +34,7 @@ function segment(ax: number, ay: number, bx: number, by: number, width: number):
   };
 }
 /** The lower half of a ring: the microphone's cradle. */
-const lowerArc = (cx: number, cy: number, r: number, width: number): Sdf => (x, y) =>
+export const lowerArc = (cx: number, cy: number, r: number, width: number): Sdf => (x, y) =>
   y >= cy ? Math.abs(Math.hypot(x - cx, y - cy) - r) - width / 2 : Math.min(Math.hypot(x - (cx - r), y - cy), Math.hypot(x - (cx + r), y - cy)) - width / 2;
 function triangle(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): Sdf {
   const edges = [segment(ax, ay, bx, by, 0), segment(bx, by, cx, cy, 0), segment(cx, cy, ax, ay, 0)];
@@ -48,10 +48,10 @@ function triangle(ax: number, ay: number, bx: number, by: number, cx: number, cy
     return inside(x, y) ? -d : d;
   };
 }
-const union = (...shapes: Sdf[]): Sdf => (x, y) => Math.min(...shapes.map((s) => s(x, y)));
-const subtract = (shape: Sdf, cut: Sdf): Sdf => (x, y) => Math.max(shape(x, y), -cut(x, y));
+export const union = (...shapes: Sdf[]): Sdf => (x, y) => Math.min(...shapes.map((s) => s(x, y)));
+export const subtract = (shape: Sdf, cut: Sdf): Sdf => (x, y) => Math.max(shape(x, y), -cut(x, y));
 
-const microphone = union(segment(0.5, 0.22, 0.5, 0.46, 0.24), lowerArc(0.5, 0.44, 0.22, 0.07), segment(0.5, 0.66, 0.5, 0.8, 0.07), segment(0.36, 0.82, 0.64, 0.82, 0.07));
+export const microphone = union(segment(0.5, 0.22, 0.5, 0.46, 0.24), lowerArc(0.5, 0.44, 0.22, 0.07), segment(0.5, 0.66, 0.5, 0.8, 0.07), segment(0.36, 0.82, 0.64, 0.82, 0.07));
 const slash = segment(0.18, 0.14, 0.82, 0.86, 0.09);
 
 /** The glyph of each state, drawn in its colour; the colours read on light and dark panels alike. */
