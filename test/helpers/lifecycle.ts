@@ -6,7 +6,7 @@ import { exited, freePort, startServe, type ServeProcess } from './cli.ts';
 import { TestWorker, type TestWorkerOptions } from './test-worker.ts';
 
 export interface ServeProcesses {
-  start(args: string[], nodeArgs?: string[]): Promise<ServeProcess>;
+  start(args: string[], nodeArgs?: string[], env?: NodeJS.ProcessEnv): Promise<ServeProcess>;
   /** Stops one gracefully (SIGTERM) before the test ends, e.g. to restart it. */
   stop(s: ServeProcess): Promise<void>;
 }
@@ -20,8 +20,8 @@ export function useServeProcesses(): ServeProcesses {
     }
   });
   return {
-    async start(args, nodeArgs) {
-      const s = await startServe(args, nodeArgs);
+    async start(args, nodeArgs, env) {
+      const s = await startServe(args, nodeArgs, env);
       running.push(s);
       return s;
     },

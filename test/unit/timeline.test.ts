@@ -119,4 +119,31 @@ describe('summarizeCall', () => {
   it('refuses an empty event list', () => {
     expect(() => summarizeCall([])).toThrow(/initialized/);
   });
+
+  it('counts the real microphone apart from the card, through gaps, and up to the end', () => {
+    const mic = (seconds: number, muted: boolean): TimelineEvent => ev('microphone', seconds, { muted, device: 'Jabra', reason: 'change' });
+    const summary = summarizeCall([
+      init,
+      mic(0, false),
+      ev('muteButtonClick', 10, { muted: true }),
+      mic(10.2, true),
+      ev('ownerLost', 20),
+      ev('ownerBack', 30, { continuous: false }),
+      mic(40, false),
+      mic(50, true),
+      ev('hangupButtonClick', 60),
+      mic(61, false),
+    ]);
+    // The card's mute stops at the loss and resumes at the return; the microphone is watched by the app itself.
+    expect(summary.mutedMs).toBe(10_000 + 30_000);
+    expect(summary.micMutedMs).toBe(29_800 + 10_000);
+    expect(summary.intervals.filter((i) => i.kind === 'mic_muted')).toEqual([
+      { kind: 'mic_muted', from: s(10.2), to: s(40) },
+      { kind: 'mic_muted', from: s(50), to: s(60) },
+    ]);
+  });
+
+  it('has no microphone figure for a call the app only mirrored', () => {
+    expect(summarizeCall([init, ev('muteButtonClick', 5, { muted: true }), ev('hangupButtonClick', 9)]).micMutedMs).toBeNull();
+  });
 });
