@@ -19,7 +19,7 @@ export interface PairingRequest {
 export type ApprovePairing = (request: PairingRequest) => Promise<boolean | null>;
 
 export type PairingVerdict =
-  | { ok: true; pairingId: number; newToken?: string }
+  | { ok: true; pairingId: number; newToken?: string; ids: { portalId: number; operatorId: number } }
   | { ok: false; reason: 'revoked' | 'rejected' | 'undecided' | 'too_many_bad_tokens' };
 
 /** Unknown tokens accepted per minute from one origin before its unknown tokens are refused for a while. */
@@ -53,30 +53,28 @@ export class PairingService {
   }
 
   /**
-   * Decides about a worker that identified itself. `onPending` is called when a person has to decide.
-   * `portalId` and `operatorId` are the store's ids for what the worker claims to be.
+   * Decides about a worker that identified itself. `onPending` is called when a person has to decide. Nothing
+   * is written until the worker is authorised (a known token, a trusted origin, or the operator's yes): only then
+   * are its portal and operator rows created or brought up to date, and their ids returned.
    */
-  async authorize(
-    request: PairingRequest,
-    ids: { portalId: number; operatorId: number },
-    token: string | undefined,
-    onPending: () => void,
-  ): Promise<PairingVerdict> {
+  async authorize(request: PairingRequest, token: string | undefined, onPending: () => void): Promise<PairingVerdict> {
+    const identity = { memberId: request.memberId, domain: request.domain, userId: request.userId, userName: request.userName };
+    const known = this.store.findOperator(identity);
     if (token !== undefined) {
       const row = this.store.findPairing(hashToken(token));
       // A token only counts for the client it was issued to; anything else is treated as no token at all.
-      if (row && row.origin === request.origin && row.portalId === ids.portalId && row.operatorId === ids.operatorId) {
+      if (row && known && row.origin === request.origin && row.portalId === known.portalId && row.operatorId === known.operatorId) {
         // A known token always gets in, however many unknown ones others tried meanwhile.
         if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
         this.store.touchPairing(row.id, this.options.now());
-        return { ok: true, pairingId: row.id };
+        return { ok: true, pairingId: row.id, ids: this.store.resolveOperator(identity, this.options.now()) };
       }
       if (!this.countBadToken(request.origin)) return { ok: false, reason: 'too_many_bad_tokens' };
     }
     // Blocked once, blocked until the operator lifts it in the settings: a tab cannot nag.
-    if (this.store.isBlocked(request.origin, ids.portalId, ids.operatorId)) return { ok: false, reason: 'rejected' };
-    const key = JSON.stringify([request.origin, ids.portalId, ids.operatorId]);
-    if (this.options.trusted(request)) return this.issue(request, ids);
+    if (known && this.store.isBlocked(request.origin, known.portalId, known.operatorId)) return { ok: false, reason: 'rejected' };
+    if (this.options.trusted(request)) return this.issue(request);
+    const key = JSON.stringify([request.origin, request.memberId, request.userId]);
     let decision = this.pending.get(key);
     if (!decision) {
       decision = this.options.approve(request).catch(() => null).finally(() => this.pending.delete(key));
@@ -86,10 +84,12 @@ export class PairingService {
     const approved = await decision;
     if (approved === null) return { ok: false, reason: 'undecided' };
     if (!approved) {
+      // The operator's no is remembered; the rows it needs are created, but nothing that exists is changed.
+      const ids = this.store.resolveOperator(identity, this.options.now(), false);
       this.store.block(request.origin, ids.portalId, ids.operatorId, this.options.now());
       return { ok: false, reason: 'rejected' };
     }
-    return this.issue(request, ids);
+    return this.issue(request);
   }
 
   /** Records an unknown token from `origin`; false once that origin has had its share this minute. */
@@ -107,10 +107,14 @@ export class PairingService {
     return true;
   }
 
-  private issue(request: PairingRequest, ids: { portalId: number; operatorId: number }): PairingVerdict {
+  private issue(request: PairingRequest): PairingVerdict {
+    const ids = this.store.resolveOperator(
+      { memberId: request.memberId, domain: request.domain, userId: request.userId, userName: request.userName },
+      this.options.now(),
+    );
     const newToken = randomBytes(32).toString('base64url');
     const pairingId = this.store.insertPairing(request.origin, ids.portalId, ids.operatorId, hashToken(newToken), this.options.now());
-    return { ok: true, pairingId, newToken };
+    return { ok: true, pairingId, newToken, ids };
   }
 
   list(): PairingRow[] {

@@ -11,7 +11,7 @@ import { useTempDirs } from '../helpers/temp-dir.ts';
 import type { TestWorker, TestWorkerOptions } from '../helpers/test-worker.ts';
 
 const tempDir = useTempDirs();
-const { serve } = useServe();
+const { serve, stop } = useServe();
 const newWorker = useWorkers();
 const worker = (port: number, options: Partial<TestWorkerOptions> = {}): TestWorker => newWorker({ port, origin: ORIGIN, ...options });
 const DAY = 86_400_000;
@@ -109,5 +109,44 @@ describe('the bad-token limit (6)', () => {
     // ...but the real token still gets in (before the fix: closed with 4006 as well).
     const again = worker(s.port, { appSid: 'real', pairingToken: token });
     expect(await again.connect()).toMatchObject({ type: 'identified' });
+  });
+});
+
+describe('nothing is written before authorisation (5)', () => {
+  it('an unpaired, refused worker cannot rename an operator or a portal, nor add rows', async () => {
+    const dataDir = tempDir();
+    const first = await serve(dataDir);
+    const olga = worker(first.port, { appSid: 'olga', userId: '7', userName: 'Olga Operator' });
+    await olga.connect();
+    await olga.disconnect();
+    await stop(first);
+    const before = {
+      portals: query(dataDir, 'SELECT * FROM portals ORDER BY id'),
+      operators: query(dataDir, 'SELECT * FROM operators ORDER BY id'),
+      frames: query(dataDir, 'SELECT * FROM frames ORDER BY id'),
+    };
+
+    // Without auto-approval an unpaired worker is refused: it claims operator 7 and a new domain...
+    const s = await serve(dataDir, { autoApprove: false });
+    for (const options of [
+      { appSid: 'intruder', userId: '7', userName: 'Mallory', domain: 'evil.example' },
+      { appSid: 'stranger', userId: '8', userName: 'Eve', memberId: 'member-2', domain: 'other.example' },
+      { appSid: 'olga', userId: '7', userName: 'Mallory', pairingToken: `wrong-${'x'.repeat(30)}` },
+    ]) {
+      const intruder = worker(s.port, options);
+      await intruder.open();
+      intruder.identify();
+      expect(await intruder.closed()).toBe(CLOSE_CODES.normal.code);
+    }
+    // ...and the store is exactly as it was (before the fix: operator 7 renamed, the portal's domain changed).
+    expect(query(dataDir, 'SELECT * FROM portals ORDER BY id')).toEqual(before.portals);
+    expect(query(dataDir, 'SELECT * FROM operators ORDER BY id')).toEqual(before.operators);
+    expect(query(dataDir, 'SELECT * FROM frames ORDER BY id')).toEqual(before.frames);
+    expect(query(dataDir, 'SELECT id FROM connections')).toHaveLength(1);
+
+    // The real worker, with its token, still gets in and may update its own name.
+    const back = worker(s.port, { appSid: 'olga2', userId: '7', userName: 'Olga P.', pairingToken: olga.pairingToken });
+    await back.connect();
+    expect(query(dataDir, "SELECT name FROM operators WHERE user_id = '7'")).toEqual([{ name: 'Olga P.' }]);
   });
 });
