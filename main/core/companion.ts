@@ -278,11 +278,17 @@ export class Companion {
       return { ok: false, close: 'normal', message: 'nobody answered the pairing request; try again later' };
     }
     if (!conn.isOpen) return { ok: false, close: 'normal', message: 'closed while waiting' };
-    const { frame, created } = this.store.resolveFrame(
+    const resolved = this.store.resolveFrame(
       verdict.ids,
       { appSid: message.frame.appSid, origin: conn.origin, uri: message.frame.uri ?? null },
       receivedAt,
     );
+    // Frames are keyed by (portal, operator, APP_SID): one operator cannot speak for another's tab.
+    if (!resolved) {
+      this.log({ event: 'frameClaimRefused', origin: conn.origin, appSid: message.frame.appSid, userId: message.user.id });
+      return { ok: false, close: 'protocolError', message: "this tab's APP_SID belongs to another operator" };
+    }
+    const { frame, created } = resolved;
     const measured = receivedAt - message.clientTime;
     let offset = frame.clockOffsetMs;
     if (created || Math.abs(measured - offset) > CLOCK_OFFSET_TOLERANCE_MS) {

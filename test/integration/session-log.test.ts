@@ -64,7 +64,7 @@ describe('the session log', () => {
     const store = SessionStore.openInDir(tempDir());
     stores.push(store);
     const ids = store.resolveOperator({ memberId: 'm', domain: 'acme.bitrix24.com', userId: '7', userName: 'Olga' }, 0);
-    const frame = store.resolveFrame(ids, { appSid: 's', origin: 'https://w.test', uri: null }, 0).frame;
+    const frame = store.resolveFrame(ids, { appSid: 's', origin: 'https://w.test', uri: null }, 0)!.frame;
     const t = Date.UTC(2026, 10, 27, 20, 50); // 23:50 Moscow
     let seq = 0;
     const add = (name: string, payload: unknown, minutes: number): void => {

@@ -29,7 +29,7 @@ const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 
 function setup(store: SessionStore, appSid = 'sid-1') {
   const ids = store.resolveOperator({ memberId: 'm1', domain: 'acme.bitrix24.com', userId: '7', userName: 'Olga' }, T0);
-  return store.resolveFrame(ids, { appSid, origin: 'https://w.test', uri: '/' }, T0).frame;
+  return store.resolveFrame(ids, { appSid, origin: 'https://w.test', uri: '/' }, T0)!.frame;
 }
 
 let seq = 0;

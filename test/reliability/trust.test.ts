@@ -150,3 +150,37 @@ describe('nothing is written before authorisation (5)', () => {
     expect(query(dataDir, "SELECT name FROM operators WHERE user_id = '7'")).toEqual([{ name: 'Olga P.' }]);
   });
 });
+
+describe("a paired operator cannot take over another operator's tab (4)", () => {
+  it("presenting another operator's APP_SID is refused; the victim keeps its socket, its call and its events", async () => {
+    const dataDir = tempDir();
+    const s = await serve(dataDir);
+    const victim = worker(s.port, { appSid: 'SID-victim', userId: '7', userName: 'Olga' });
+    await victim.connect();
+    await victim.emitAndWait('initialized', { CALL_ID: 'call-1', PHONE_NUMBER: '+74951234567' });
+    await victim.emitAndWait('muteButtonClick', true);
+
+    // Operator 8 is paired in their own right, then presents the victim's APP_SID.
+    const intruder = worker(s.port, { appSid: 'SID-own', userId: '8', userName: 'Mallory' });
+    await intruder.connect();
+    await intruder.disconnect();
+    const attack = worker(s.port, { appSid: 'SID-victim', userId: '8', userName: 'Mallory', pairingToken: intruder.pairingToken });
+    await attack.open();
+    attack.identify({ lastAckedSeq: 0 });
+    const outcome = await Promise.race([attack.next('identified').then((m) => m.type), attack.closed()]);
+    // Before the fix: identified with the victim's call in its snapshot, and the victim closed with 4005.
+    expect(outcome).toBe(CLOSE_CODES.protocolError.code);
+    expect(victim.closeCode).toBeNull();
+    expect(await victim.emitAndWait('muteButtonClick', false)).toMatchObject({ type: 'ack' });
+
+    const rows = query<{ operator: string; n: number }>(
+      dataDir,
+      `SELECT o.user_id AS operator, count(e.id) AS n FROM frames f JOIN operators o ON o.id = f.operator_id
+       LEFT JOIN events e ON e.frame_id = f.id WHERE f.app_sid = 'SID-victim' GROUP BY f.id`,
+    );
+    expect(rows).toEqual([{ operator: '7', n: 3 }]);
+    const out = await runCli(['export', '--data-dir', dataDir, '--format', 'jsonl', '--kind', 'events', '--out', '-']);
+    const operators = out.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { operator_id: string }).operator_id);
+    expect(new Set(operators)).toEqual(new Set(['7']));
+  });
+});

@@ -147,7 +147,7 @@ export class SessionStore {
       insertFrame: db.prepare(
         'INSERT INTO frames (portal_id, operator_id, app_sid, origin, uri, first_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      updateFrameSeen: db.prepare('UPDATE frames SET uri = ?, operator_id = ? WHERE id = ?'),
+      updateFrameSeen: db.prepare('UPDATE frames SET uri = ? WHERE id = ?'),
       setFrameOffset: db.prepare('UPDATE frames SET clock_offset_ms = ? WHERE id = ?'),
       setFrameSeq: db.prepare('UPDATE frames SET last_seq = max(last_seq, ?) WHERE id = ?'),
       setFrameCall: db.prepare('UPDATE frames SET current_call_id = ? WHERE id = ?'),
@@ -239,18 +239,22 @@ export class SessionStore {
     return portal && operator ? { portalId: portal.id, operatorId: operator.id } : null;
   }
 
-  /** Finds or creates the row of a worker frame (one Bitrix24 tab or slider). */
+  /**
+   * Finds or creates the row of a worker frame (one Bitrix24 tab or slider). A frame belongs to the operator it
+   * was first seen with: another operator presenting its APP_SID gets null (and changes nothing).
+   */
   resolveFrame(
     ids: { portalId: number; operatorId: number },
     frame: { appSid: string; origin: string; uri: string | null },
     now: number,
-  ): { frame: FrameRow; created: boolean } {
+  ): { frame: FrameRow; created: boolean } | null {
     return this.db
       .transaction(() => {
         const existing = this.stmts.frameBySid.get(ids.portalId, frame.appSid);
         if (existing) {
-          this.stmts.updateFrameSeen.run(frame.uri, ids.operatorId, existing.id);
-          return { frame: { ...existing, operatorId: ids.operatorId }, created: false };
+          if (existing.operatorId !== ids.operatorId) return null;
+          this.stmts.updateFrameSeen.run(frame.uri, existing.id);
+          return { frame: existing, created: false };
         }
         const info = this.stmts.insertFrame.run(ids.portalId, ids.operatorId, frame.appSid, frame.origin, frame.uri, now);
         return { frame: this.frame(Number(info.lastInsertRowid)), created: true };
