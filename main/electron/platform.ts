@@ -2,10 +2,12 @@
 import { writeFile } from 'node:fs/promises';
 import type { App, Dialog, GlobalShortcut, Notification as NotificationType, Shell } from 'electron';
 import type { WindowView } from '../../common/ipc-channels.ts';
+import { setLinuxAutostart } from '../core/desktop/autostart.ts';
 import type { DesktopPlatform } from '../core/desktop/desktop-controller.ts';
+import { openMicrophonePort } from '../core/microphone/microphone.ts';
 
 export interface PlatformDeps {
-  app: Pick<App, 'getLocale' | 'setLoginItemSettings'>;
+  app: Pick<App, 'getLocale' | 'setLoginItemSettings' | 'isPackaged' | 'getAppPath'>;
   globalShortcut: Pick<GlobalShortcut, 'register' | 'unregister'>;
   Notification: { new (options: { title: string; body: string; silent?: boolean }): NotificationType; isSupported(): boolean };
   shell: Pick<Shell, 'beep'>;
@@ -37,6 +39,11 @@ export function electronPlatform(deps: PlatformDeps): DesktopPlatform {
       const result = await deps.dialog.showSaveDialog({ defaultPath: suggestedName });
       return result.canceled || !result.filePath ? null : result.filePath;
     },
-    setStartAtLogin: (enabled) => deps.app.setLoginItemSettings({ openAtLogin: enabled }),
+    // setLoginItemSettings does nothing on Linux: there the desktop starts what ~/.config/autostart lists.
+    microphone: () => openMicrophonePort(),
+    setStartAtLogin: (enabled) =>
+      process.platform === 'linux'
+        ? setLinuxAutostart(enabled, { args: deps.app.isPackaged ? [] : [deps.app.getAppPath()] })
+        : deps.app.setLoginItemSettings({ openAtLogin: enabled }),
   };
 }
