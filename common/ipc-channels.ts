@@ -18,6 +18,7 @@ export const IPC_CHANNELS = [
   'logTotals',
   'exportLog',
   'cancelExport',
+  'listMicrophones',
 ] as const;
 export type IpcChannel = (typeof IPC_CHANNELS)[number];
 

@@ -9,7 +9,9 @@ import type { Settings } from './settings.ts';
 export const CARD_ACTIONS = ['mute', 'unmute', 'toggle', 'hold', 'unhold'] as const;
 export type CardAction = (typeof CARD_ACTIONS)[number];
 
-export type ProblemKind = 'no_tab' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting' | 'store_recovered' | 'export_failed';
+export type ProblemKind =
+  | 'no_tab' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting' | 'store_recovered' | 'export_failed'
+  | 'microphone_failed' | 'microphone_disagrees';
 
 export interface ScheduledRunView {
   day: string;
@@ -53,6 +55,14 @@ export interface StatusView {
   hotkeysPaused: boolean;
   pendingPairings: number;
   problems: Problem[];
+  /** The operator's real microphone; null when the app only mirrors the card. */
+  microphone: {
+    device: string | null;
+    muted: boolean | null;
+    controlledByApp: boolean;
+    error: string | null;
+    disagreesWithCard: boolean;
+  } | null;
   now: number;
 }
 
@@ -150,6 +160,7 @@ export const IPC_ARGS = {
   logTotals: z.tuple([logFilterSchema, z.string().min(1).max(64)]),
   exportLog: z.tuple([z.enum(LOG_EXPORT_FORMATS), logFilterSchema, z.string().min(1).max(64)]),
   cancelExport: z.tuple([]),
+  listMicrophones: z.tuple([]),
 } satisfies Record<IpcChannel, z.ZodType>;
 
 export interface IpcResults {
@@ -170,6 +181,8 @@ export interface IpcResults {
   logTotals: Array<{ day: string; operatorId: string; operatorName: string | null; calls: number; durationMs: number; mutedMs: number; heldMs: number; gapMs: number }>;
   exportLog: { started: boolean };
   cancelExport: boolean;
+  /** The microphones the app can control; `error` says why there are none to choose from. */
+  listMicrophones: { devices: Array<{ id: string; name: string; isDefault: boolean }>; error: string | null };
 }
 
 export type IpcArgs<C extends IpcChannel> = z.input<(typeof IPC_ARGS)[C]>;

@@ -65,6 +65,20 @@ export const settingsSchema = z
     /** Remind the operator after this many seconds muted on a live call; 0 = never. */
     muteReminderSeconds: z.number().int().min(0).max(3600).default(0),
     soundCues: z.boolean().default(false),
+    /** The operator's real microphone, kept in step with the call card (docs/microphone.md). */
+    microphone: z
+      .object({
+        /** `default` (the system's default, followed when it changes), `off` (mirror the card only), or a device name. */
+        device: z.string().min(1).max(300).default('default'),
+        /** At the end of a call: unmute what the app muted (`app`), unmute always, or never. */
+        endOfCall: z.enum(['app', 'always', 'never']).default('app'),
+        /** A small always-on-top badge on screen while muted. */
+        indicator: z.boolean().default(true),
+        /** Locking the screen or suspending mutes the call (unlocking does not unmute). */
+        muteOnLock: z.boolean().default(true),
+      })
+      .strict()
+      .default({ device: 'default', endOfCall: 'app', indicator: true, muteOnLock: true }),
     /** Every day at `time` (local), the previous day's log is exported into `folder`. */
     scheduledExport: z
       .object({

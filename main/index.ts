@@ -117,6 +117,10 @@ function showTray(controller: DesktopController, windows: WindowManager): void {
 }
 
 function followPower(controller: DesktopController): void {
+  // Nobody is at the microphone: mute the call. Unlocking and resuming unmute nothing (the operator decides).
+  const away = (): void => void controller.screenLockedOrSleeping();
+  powerMonitor.on('lock-screen', away);
+  powerMonitor.on('suspend', away);
   // After sleep the tabs reconnect by themselves; re-render at once so the tray is not stale meanwhile.
   const refresh = (): void => void controller.handlers.getStatus();
   powerMonitor.on('resume', refresh);

@@ -96,6 +96,12 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
       facts.push([t('status.duration'), formatDuration(status.now - call.startedAt)]);
       if (call.muted && call.mutedSince !== null) facts.push([t('status.mutedFor'), formatDuration(status.now - call.mutedSince)]);
     }
+    const mic = status.microphone;
+    facts.push([t('status.microphone'), !mic
+      ? t('status.micNone')
+      : mic.error
+        ? mic.error
+        : `${mic.device ?? '—'}: ${t(mic.muted ? 'mic.muted' : 'mic.live')}${mic.controlledByApp ? ` (${t('status.micMutedByApp')})` : ''}`]);
     facts.push([t('status.tabs'), String(status.connectedTabs)]);
     facts.push([t('status.lastEvent'), status.lastEventAt === null ? t('status.never') : t('status.ago', { duration: formatDuration(status.now - status.lastEventAt) })]);
     const hotkeys = status.hotkeysPaused
@@ -111,6 +117,7 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
       no_tab: h('button', { type: 'button', 'data-key': 'fix-no_tab', onclick: () => void api.openWindow('assistant') }, t('button.assistant')),
       pairing_waiting: h('button', { type: 'button', 'data-key': 'fix-pairing', onclick: () => void api.openWindow('pairing') }, t('button.pairing')),
       hotkey_failed: h('button', { type: 'button', 'data-key': 'fix-hotkey', onclick: () => void api.openWindow('settings') }, t('button.settings')),
+      microphone_failed: h('button', { type: 'button', 'data-key': 'fix-microphone', onclick: () => void api.openWindow('settings') }, t('button.settings')),
     };
     render(root,
       h('header', { class: `headline state-${shown}` }, icon(shown), h('h1', {}, headline)),
@@ -164,6 +171,7 @@ async function pairingView(root: HTMLElement): Promise<() => Promise<void>> {
 async function settingsView(root: HTMLElement): Promise<void> {
   const { settings, scheduledRuns } = unwrap(await api.getSettings());
   const { paired, blocked } = unwrap(await api.listPairings());
+  const microphones = unwrap(await api.listMicrophones());
   const message = h('p', { class: 'message', role: 'alert', hidden: true });
   const field = (id: string, label: string, input: HTMLElement, hint?: string): HTMLElement =>
     h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', { id: `${id}-hint` }, hint) : null);
@@ -181,6 +189,18 @@ async function settingsView(root: HTMLElement): Promise<void> {
     h('option', { value: 'ru', selected: settings.language === 'ru' }, 'Русский'));
   const reminder = h('input', { id: 'reminder', type: 'number', min: '0', max: '3600', value: String(settings.muteReminderSeconds) });
   const sound = h('input', { type: 'checkbox', id: 'sound', checked: settings.soundCues });
+  const mic = settings.microphone;
+  const known = microphones.devices.some((d) => d.name === mic.device || d.id === mic.device);
+  const micDevice = h('select', { id: 'mic-device', 'aria-describedby': 'mic-device-hint' },
+    h('option', { value: 'default', selected: mic.device === 'default' }, t('settings.micDefault')),
+    ...microphones.devices.map((d) => h('option', { value: d.name, selected: mic.device === d.name || mic.device === d.id }, d.name)),
+    // A device chosen earlier and not plugged in now stays chosen.
+    mic.device === 'default' || mic.device === 'off' || known ? null : h('option', { value: mic.device, selected: true }, mic.device),
+    h('option', { value: 'off', selected: mic.device === 'off' }, t('settings.micOff')));
+  const micEndOfCall = h('select', { id: 'mic-end-of-call' },
+    ...(['app', 'always', 'never'] as const).map((rule) => h('option', { value: rule, selected: mic.endOfCall === rule }, t(`settings.micEndOfCall.${rule}`))));
+  const micIndicator = h('input', { type: 'checkbox', id: 'mic-indicator', checked: mic.indicator });
+  const micMuteOnLock = h('input', { type: 'checkbox', id: 'mic-mute-on-lock', checked: mic.muteOnLock });
   const daily = settings.scheduledExport;
   const dailyEnabled = h('input', { type: 'checkbox', id: 'daily-enabled', checked: daily.enabled });
   const dailyTime = h('input', { id: 'daily-time', type: 'time', value: daily.time });
@@ -213,6 +233,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
       language: languageSelect.value as Settings['language'],
       muteReminderSeconds: Number(reminder.value),
       soundCues: sound.checked,
+      microphone: { device: micDevice.value, endOfCall: micEndOfCall.value as Settings['microphone']['endOfCall'], indicator: micIndicator.checked, muteOnLock: micMuteOnLock.checked },
       scheduledExport: { enabled: dailyEnabled.checked, time: dailyTime.value, folder: dailyFolder.value.trim(), format: dailyFormat.value as Settings['scheduledExport']['format'] },
     };
     const result = await api.updateSettings(change as Record<string, unknown>);
@@ -235,6 +256,11 @@ async function settingsView(root: HTMLElement): Promise<void> {
         ...hotkeyInputs.map(({ action, input }) => field(input.id, t(`settings.hotkey.${action}`), input)),
         h('small', { id: 'hotkey-hint' }, t('settings.hotkeyHint')),
         h('div', { class: 'check' }, paused, h('label', { for: 'hotkeys-paused' }, t('settings.pauseHotkeys')))),
+      h('fieldset', {}, h('legend', {}, t('settings.microphone')),
+        field('mic-device', t('settings.micDevice'), micDevice, microphones.error ?? t('settings.micRestart')),
+        field('mic-end-of-call', t('settings.micEndOfCall'), micEndOfCall),
+        h('div', { class: 'check' }, micIndicator, h('label', { for: 'mic-indicator' }, t('settings.micIndicator'))),
+        h('div', { class: 'check' }, micMuteOnLock, h('label', { for: 'mic-mute-on-lock' }, t('settings.micMuteOnLock')))),
       h('fieldset', {}, h('legend', {}, t('settings.connection')),
         field('port', t('settings.port'), port, t('settings.portHint')),
         field('origins', t('settings.origins'), origins),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { WindowView } from '../../common/ipc-channels.ts';
 import type { Settings } from '../../common/settings.ts';
 import { DesktopController, type DesktopPlatform } from '../../main/core/desktop/desktop-controller.ts';
+import type { MicrophonePort } from '../../main/core/microphone/microphone-port.ts';
 import { afterEach, expect } from 'vitest';
 import { freePort } from './cli.ts';
 import type { TestWorker } from './test-worker.ts';
@@ -20,7 +21,13 @@ export interface FakePlatform extends DesktopPlatform {
   beeps: number;
 }
 
-export function fakePlatform(dataDir: string, options: { locale?: string; wayland?: boolean } = {}): FakePlatform {
+export interface FakePlatformOptions {
+  locale?: string;
+  wayland?: boolean;
+  microphone?: () => MicrophonePort;
+}
+
+export function fakePlatform(dataDir: string, options: FakePlatformOptions = {}): FakePlatform {
   const platform: FakePlatform = {
     registered: new Map(),
     taken: new Set(),
@@ -50,12 +57,14 @@ export function fakePlatform(dataDir: string, options: { locale?: string; waylan
     },
     chooseSavePath: async (name) => path.join(dataDir, name),
     setStartAtLogin: (enabled) => void platform.loginItem.push(enabled),
+    // A test that needs a real microphone passes a port on a private PulseAudio server.
+    microphone: () => options.microphone?.() ?? null,
   };
   return platform;
 }
 
 /** Starts a controller whose relay listens on a free port and trusts `origins`. */
-export async function startDesktop(dataDir: string, settings: Partial<Settings> = {}, platformOptions: { locale?: string; wayland?: boolean } = {}): Promise<{ controller: DesktopController; platform: FakePlatform }> {
+export async function startDesktop(dataDir: string, settings: Partial<Settings> = {}, platformOptions: FakePlatformOptions = {}): Promise<{ controller: DesktopController; platform: FakePlatform }> {
   writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ port: await freePort(), ...settings }));
   const platform = fakePlatform(dataDir, platformOptions);
   const controller = new DesktopController(dataDir, platform);
@@ -64,7 +73,7 @@ export async function startDesktop(dataDir: string, settings: Partial<Settings> 
 }
 
 /** Desktop controllers started in a test, stopped after it. */
-export function useDesktops(tempDir: () => string): (settings?: Partial<Settings>, platformOptions?: { locale?: string; wayland?: boolean }) => Promise<{ controller: DesktopController; platform: FakePlatform }> {
+export function useDesktops(tempDir: () => string): (settings?: Partial<Settings>, platformOptions?: FakePlatformOptions) => Promise<{ controller: DesktopController; platform: FakePlatform }> {
   const controllers: DesktopController[] = [];
   afterEach(async () => {
     for (const c of controllers.splice(0)) await c.stop();

@@ -11,7 +11,10 @@ import type { HotkeyAction, Settings } from '../../../common/settings.ts';
 import type { CardAction, CommandResponse } from '../calls/call-state.ts';
 import { exportToFile, fileFormat, openForExport, type ExportOptions } from '../export/export-log.ts';
 import { isValidTimeZone } from '../export/time-zone.ts';
+import type { CompanionStatus } from '../companion.ts';
 import { startInstance, type Instance } from '../instance.ts';
+import { deviceChoice } from '../microphone/microphone.ts';
+import type { MicrophonePort } from '../microphone/microphone-port.ts';
 import { callTimeline, dailyTotals, queryCalls } from '../log/session-log.ts';
 import { loadSettings, saveSettings, updateSettings } from '../settings.ts';
 import { HotkeyManager, type ShortcutRegistry } from './hotkeys.ts';
@@ -32,9 +35,14 @@ export interface DesktopPlatform {
   /** Shows a save dialog and only returns the chosen path (null when cancelled). */
   chooseSavePath(suggestedName: string): Promise<string | null>;
   setStartAtLogin(enabled: boolean): void;
+  /** This OS's microphone control (a new port on each call), or null where the platform offers none. May throw. */
+  microphone(): MicrophonePort | null;
 }
 
 export type IpcHandlers = { [C in IpcChannel]: (...args: IpcArgs<C>) => Promise<IpcResults[C]> };
+
+/** Problems that put the tray into its attention state. */
+const ATTENTION: ReadonlySet<Problem['kind']> = new Set(['no_tab', 'pairing_waiting', 'microphone_failed', 'microphone_disagrees']);
 
 /** How long without any connected tab before it counts as a problem (a reload is not one). */
 const NO_TAB_GRACE_MS = 20_000;
@@ -61,6 +69,8 @@ export class DesktopController {
   private schedulerTimer: NodeJS.Timeout | undefined;
   private remindedForMuteAt: number | null = null;
   private lastMuted: boolean | null = null;
+  /** Why the microphone could not be opened at start (the app then mirrors the card only). */
+  private microphoneStartError: string | null = null;
   readonly handlers: IpcHandlers;
 
   constructor(dataDir: string, platform: DesktopPlatform, now: () => number = Date.now) {
@@ -77,7 +87,9 @@ export class DesktopController {
     const loaded = loadSettings(this.dataDir);
     this.settings = loaded.settings;
     this.settingsProblems = loaded.problems;
+    const microphone = this.openMicrophone();
     this.instance = await startInstance({
+      ...(microphone ? { microphone } : {}),
       dataDir: this.dataDir,
       port: this.settings.port,
       allowedOrigins: this.settings.allowedOrigins,
@@ -89,6 +101,7 @@ export class DesktopController {
     });
     this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
     this.instance.companion.state.onChange(() => this.changed());
+    this.instance.companion.microphone?.onChange(() => this.changed());
     this.prompts.onChange(() => this.changed());
     // Durations in the tooltip and the status window, the reminder, and the "no tab" problem need a clock.
     this.ticker = setInterval(() => this.changed(), 1_000);
@@ -104,6 +117,25 @@ export class DesktopController {
     this.schedulerTimer.unref();
     tick();
     this.changed();
+  }
+
+  private openMicrophone(): { port: MicrophonePort; choice: NonNullable<ReturnType<typeof deviceChoice>>; endOfCall: Settings['microphone']['endOfCall'] } | null {
+    const choice = deviceChoice(this.settings.microphone.device);
+    if (!choice) return null;
+    try {
+      const port = this.platform.microphone();
+      return port ? { port, choice, endOfCall: this.settings.microphone.endOfCall } : null;
+    } catch (error) {
+      this.microphoneStartError = error instanceof Error ? error.message : String(error);
+      return null;
+    }
+  }
+
+  /** The screen locked or the computer is going to sleep: nobody is at the microphone. Unlock unmutes nothing. */
+  async screenLockedOrSleeping(): Promise<void> {
+    if (!this.settings.microphone.muteOnLock) return;
+    const status = this.status();
+    if (status.call && status.state !== 'muted') await this.command('mute', 'system');
   }
 
   get language(): Language {
@@ -165,16 +197,18 @@ export class DesktopController {
     const companion = this.instance.companion.status();
     const view = companion.view;
     const call = view.call;
-    const problems = this.problems(view.connectedFrames);
+    const microphone = companion.microphone;
+    const problems = this.problems(view.connectedFrames, microphone);
     return {
       state: view.state,
-      problem: problems.some((p) => p.kind === 'no_tab' || p.kind === 'pairing_waiting'),
+      problem: problems.some((p) => ATTENTION.has(p.kind)),
       call: call && {
         callId: call.callId,
         phoneNumber: call.phoneNumber,
         direction: call.direction,
         startedAt: call.startedAt,
-        muted: call.muted,
+        // What the customer hears: the microphone where the app controls one.
+        muted: view.state === 'muted' || (view.state !== 'live' && call.muted),
         held: call.held,
         mutedSince: call.mutedSince,
         heldSince: call.heldSince,
@@ -187,12 +221,19 @@ export class DesktopController {
       hotkeysPaused: this.settings.hotkeysPaused,
       pendingPairings: this.prompts.list().length,
       problems,
+      microphone: microphone && {
+        device: microphone.device,
+        muted: microphone.muted,
+        controlledByApp: microphone.controlledByApp,
+        error: microphone.error,
+        disagreesWithCard: microphone.disagreesWithCard,
+      },
       now: this.now(),
     };
   }
 
   /** A command from the tray or a hotkey; failures are told briefly instead of passing silently. */
-  async command(action: CardAction, source: 'tray' | 'hotkey' | 'window'): Promise<CommandResponse> {
+  async command(action: CardAction, source: 'tray' | 'hotkey' | 'window' | 'system'): Promise<CommandResponse> {
     const response = await this.instance.companion.command(action, source);
     if (!response.ok && source !== 'window') {
       const key: MessageKey = response.outcome === 'no_call' ? 'notify.noCall' : response.outcome === 'not_connected' ? 'notify.notConnected' : 'notify.failed';
@@ -229,8 +270,11 @@ export class DesktopController {
     await this.command(HOTKEY_TO_ACTION[action], 'hotkey');
   }
 
-  private problems(connectedTabs: number): Problem[] {
+  private problems(connectedTabs: number, microphone: CompanionStatus['microphone']): Problem[] {
     const problems: Problem[] = [];
+    const micError = microphone?.error ?? this.microphoneStartError;
+    if (micError) problems.push({ kind: 'microphone_failed', detail: this.t('problem.microphone_failed', { detail: micError }) });
+    if (microphone?.disagreesWithCard) problems.push({ kind: 'microphone_disagrees', detail: this.t('problem.microphone_disagrees', { mic: this.t(microphone.muted ? 'mic.muted' : 'mic.live') }) });
     if (connectedTabs === 0 && this.now() - this.startedAt > NO_TAB_GRACE_MS) problems.push({ kind: 'no_tab', detail: this.t('problem.no_tab') });
     if (this.prompts.list().length > 0) problems.push({ kind: 'pairing_waiting', detail: this.t('problem.pairing_waiting') });
     for (const hotkey of this.hotkeys.status) {
@@ -318,6 +362,18 @@ export class DesktopController {
         if (!this.runningExport) return false;
         this.runningExport.abort();
         return true;
+      },
+      listMicrophones: async () => {
+        let port: MicrophonePort | null = null;
+        try {
+          port = this.platform.microphone();
+          if (!port) return { devices: [], error: this.t('mic.notSupported') };
+          return { devices: await port.list(), error: null };
+        } catch (error) {
+          return { devices: [], error: error instanceof Error ? error.message : String(error) };
+        } finally {
+          await port?.close();
+        }
       },
     };
   }

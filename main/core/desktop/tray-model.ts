@@ -27,7 +27,9 @@ export interface TrayModel {
 const separator: TrayMenuItem = { id: 'separator', label: '', enabled: true };
 
 export function trayIcon(status: StatusView): TrayIcon {
-  // A call in progress outranks problems: the operator must always see that they are muted.
+  // Card and microphone say different things and the app could not bring them together: neither is to be trusted.
+  if (status.call && status.microphone?.disagreesWithCard) return 'problem';
+  // A call in progress outranks other problems: the operator must always see that they are muted.
   if (status.problem && (status.state === 'not_connected' || status.state === 'waiting')) return 'problem';
   return status.state;
 }
@@ -39,8 +41,12 @@ export function trayModel(status: StatusView, language: Language): TrayModel {
   const parts = [`Operator Companion: ${t(icon === 'problem' ? 'state.problem' : `state.${status.state}`)}`];
   if (call?.phoneNumber) parts.push(call.phoneNumber);
   if (call?.muted && call.mutedSince !== null) parts.push(t('tray.mutedFor', { duration: formatDuration(status.now - call.mutedSince) }));
+  if (status.microphone?.muted && status.microphone.device) parts.push(t('tray.micMuted', { device: status.microphone.device }));
   if (call?.held && call.heldSince !== null) parts.push(t('tray.onHoldFor', { duration: formatDuration(status.now - call.heldSince) }));
-  if (icon === 'problem' && status.problems[0]) parts.push(status.problems[0].detail);
+  if (icon === 'problem') {
+    const reason = status.problems.find((p) => p.kind === 'microphone_disagrees') ?? status.problems[0];
+    if (reason) parts.push(reason.detail);
+  }
 
   const toggleAccelerator = status.hotkeys.find((h) => h.action === 'toggleMute' && h.registered)?.accelerator;
   const holdAccelerator = status.hotkeys.find((h) => h.action === 'hold' && h.registered)?.accelerator;
