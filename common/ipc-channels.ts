@@ -29,4 +29,6 @@ export const IPC_EXPORT_PROGRESS_EVENT = 'companion:exportProgress';
 export const IPC_PREFIX = 'companion:';
 
 export const WINDOW_VIEWS = ['status', 'pairing', 'settings', 'assistant', 'log'] as const;
+/** The on-screen "muted" badge: a page of its own, shown by the main process only (not a window one opens). */
+export const INDICATOR_VIEW = 'indicator';
 export type WindowView = (typeof WINDOW_VIEWS)[number];

@@ -2,13 +2,14 @@
 // done by the core (main/core/), which knows no Electron; the adapters in main/electron/ render its state.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, screen, shell, Tray } from 'electron';
 import { IPC_EXPORT_PROGRESS_EVENT, IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
 import { DesktopController } from './core/desktop/desktop-controller.ts';
 import { rendererFile } from './core/desktop/renderer-files.ts';
 import { trayModel, type TrayCommand, type TrayIcon } from './core/desktop/tray-model.ts';
 import { defaultDataDir } from './core/paths.ts';
 import { isAppUrl, registerIpc } from './electron/ipc.ts';
+import { MuteIndicator } from './electron/mute-indicator.ts';
 import { electronPlatform, isWayland } from './electron/platform.ts';
 import { TrayAdapter } from './electron/tray-adapter.ts';
 import { rendererDir, WindowManager } from './electron/windows.ts';
@@ -57,6 +58,10 @@ function serveRenderer(): void {
     const file = isAppUrl(request.url) ? rendererFile(dir, new URL(request.url).pathname) : rendererFile(dir, '/missing');
     return new Response(file.body, { status: file.status, headers: file.headers });
   });
+}
+
+function preloadPath(): string {
+  return path.join(mainDir, '..', 'preload', 'index.cjs');
 }
 
 function denyPermissions(): void {
@@ -108,8 +113,11 @@ function showTray(controller: DesktopController, windows: WindowManager): void {
   const adapter = new TrayAdapter({ tray, buildMenu: (t) => Menu.buildFromTemplate(t), image: images, onCommand: (c) => run[c]() });
   const render = (): void => adapter.render(trayModel(controller.status(), controller.language));
   render();
+  const indicator = new MuteIndicator({ BrowserWindow, screen, preloadPath: preloadPath() });
+  app.on('before-quit', () => indicator.destroy());
   controller.onStatus((status) => {
     adapter.render(trayModel(status, controller.language));
+    indicator.update(status.state === 'muted' && controller.currentSettings.microphone.indicator);
     windows.broadcast(IPC_STATUS_EVENT, status);
   });
   controller.onExportProgress((progress) => windows.broadcast(IPC_EXPORT_PROGRESS_EVENT, progress));
@@ -146,7 +154,7 @@ function quitCleanly(controller: DesktopController, windows: WindowManager): voi
 
 async function main(): Promise<void> {
   const dataDir = useDataDirectory();
-  const windows = new WindowManager({ BrowserWindow, preloadPath: path.join(mainDir, '..', 'preload', 'index.cjs') });
+  const windows = new WindowManager({ BrowserWindow, preloadPath: preloadPath() });
   if (!claimSingleInstance(windows)) return;
   prepareForPlatform();
   registerAppScheme();

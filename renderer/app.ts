@@ -4,7 +4,7 @@
 import { POLICY_PLATFORMS, portalOriginOf, type PolicyPlatform } from '../common/browser-policy.ts';
 import { formatDuration, resolveLanguage, translate, type Language, type MessageKey } from '../common/i18n.ts';
 import type { CompanionBridge, IpcResult, StatusView } from '../common/ipc.ts';
-import { WINDOW_VIEWS, type WindowView } from '../common/ipc-channels.ts';
+import { INDICATOR_VIEW, WINDOW_VIEWS, type WindowView } from '../common/ipc-channels.ts';
 import type { Settings } from '../common/settings.ts';
 import { logView } from './log-view.ts';
 
@@ -339,12 +339,23 @@ function guessPlatform(): PolicyPlatform {
   return p.startsWith('win') ? 'windows' : p.startsWith('mac') ? 'macos' : 'linux';
 }
 
+// ------------------------------------------------------------------ on-screen badge
+
+/** The badge shown on top of every window while muted: what is muted, readable at a glance, nothing to click. */
+function indicatorView(root: HTMLElement): (status: StatusView) => void {
+  return (status) => {
+    const device = status.microphone?.muted ? status.microphone.device : null;
+    render(root, h('div', { class: 'indicator', role: 'status' }, icon('muted'), h('h1', {}, t('indicator.muted')), device ? h('span', {}, device) : null));
+  };
+}
+
 // ------------------------------------------------------------------ start
 
 async function start(): Promise<void> {
   const root = document.getElementById('app') as HTMLElement;
   const requested = new URLSearchParams(location.search).get('view');
-  const view: WindowView = (WINDOW_VIEWS as readonly string[]).includes(requested ?? '') ? (requested as WindowView) : 'status';
+  const view: WindowView | typeof INDICATOR_VIEW =
+    requested === INDICATOR_VIEW ? INDICATOR_VIEW : (WINDOW_VIEWS as readonly string[]).includes(requested ?? '') ? (requested as WindowView) : 'status';
   try {
     const { settings } = unwrap(await api.getSettings());
     language = resolveLanguage(settings.language, navigator.language);
@@ -352,6 +363,7 @@ async function start(): Promise<void> {
     document.body.dataset.view = view;
     let onStatus: (status: StatusView) => void = () => {};
     if (view === 'status') onStatus = statusView(root);
+    else if (view === INDICATOR_VIEW) onStatus = indicatorView(root);
     else if (view === 'pairing') {
       const refresh = await pairingView(root);
       let pending = -1;

@@ -256,3 +256,15 @@ describe('session log window', () => {
     }
   }, 60_000);
 });
+
+describe('on-screen badge', () => {
+  it('says MUTED on a transparent page, nothing else', async () => {
+    const { controller } = await desktop();
+    const { page, consoleErrors } = await openWindow(controller, 'indicator');
+    await page.setViewportSize({ width: 360, height: 48 });
+    expect(await page.locator('.indicator h1').textContent()).toBe('MUTED');
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgba(0, 0, 0, 0)');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-indicator.png'), omitBackground: true });
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  });
+});

@@ -4,7 +4,7 @@
 // - app.setPath throws for a folder that does not exist (electron.d.ts, App.setPath);
 // - protocol.registerSchemesAsPrivileged only before ready, and only once (electron.d.ts, Protocol);
 // - app.getLocale only after ready (electron.d.ts, App.getLocale);
-// - BrowserWindow, Tray, globalShortcut, powerMonitor and protocol.handle only after ready (docs/api/*.md:
+// - BrowserWindow, Tray, globalShortcut, powerMonitor, screen and protocol.handle only after ready (docs/api/*.md:
 //   "cannot be used until the ready event of the app module is emitted");
 // - ipcMain.handle refuses a second handler for the same channel;
 // - app.getName() is package.json's productName, else its name, which is what userData defaults to;
@@ -52,6 +52,9 @@ export interface StandInWindow {
   options: BrowserWindowConstructorOptions;
   webContents: StandInWebContents;
   loaded: string[];
+  /** Calls that change how the window behaves on screen, in order (setBounds, showInactive, hide, …). */
+  calls: Array<[string, ...unknown[]]>;
+  visible: boolean;
 }
 
 export interface StandInTray {
@@ -135,24 +138,49 @@ export function createElectronStandIn(options: { appData: string; onUserDataSet?
 
   class BrowserWindow extends EventEmitter {
     readonly webContents = new StandInWebContents();
+    readonly record: StandInWindow;
     private destroyed = false;
     constructor(windowOptions: BrowserWindowConstructorOptions) {
       super();
       notBeforeReady(isReady, 'BrowserWindow');
-      const record: StandInWindow = { options: windowOptions, webContents: this.webContents, loaded: [] };
-      windows.push(record);
-      Object.defineProperty(this, 'record', { value: record });
+      this.record = { options: windowOptions, webContents: this.webContents, loaded: [], calls: [], visible: false };
+      windows.push(this.record);
     }
     async loadURL(url: string): Promise<void> {
-      (this as unknown as { record: StandInWindow }).record.loaded.push(url);
+      this.record.loaded.push(url);
       this.webContents.mainFrame.url = url;
       this.emit('ready-to-show');
     }
     isDestroyed = (): boolean => this.destroyed;
     isMinimized = (): boolean => false;
+    private call(name: string, ...args: unknown[]): void {
+      this.record.calls.push([name, ...args]);
+    }
     restore(): void {}
-    show(): void {}
+    show(): void {
+      this.record.visible = true;
+    }
+    showInactive(): void {
+      this.call('showInactive');
+      this.record.visible = true;
+    }
+    hide(): void {
+      this.call('hide');
+      this.record.visible = false;
+    }
     focus(): void {}
+    setBounds(bounds: unknown): void {
+      this.call('setBounds', bounds);
+    }
+    setIgnoreMouseEvents(ignore: boolean): void {
+      this.call('setIgnoreMouseEvents', ignore);
+    }
+    setAlwaysOnTop(flag: boolean, level?: string): void {
+      this.call('setAlwaysOnTop', flag, level);
+    }
+    setVisibleOnAllWorkspaces(visible: boolean, options?: unknown): void {
+      this.call('setVisibleOnAllWorkspaces', visible, options);
+    }
     destroy(): void {
       this.destroyed = true;
       this.emit('closed');
@@ -197,6 +225,18 @@ export function createElectronStandIn(options: { appData: string; onUserDataSet?
     },
   });
 
+  /** Two side-by-side displays; the pointer is on the second. */
+  const screen = {
+    getCursorScreenPoint() {
+      notBeforeReady(isReady, 'screen');
+      return { x: 2500, y: 300 };
+    },
+    getDisplayNearestPoint(point: { x: number; y: number }) {
+      notBeforeReady(isReady, 'screen');
+      return point.x >= 1920 ? { workArea: { x: 1920, y: 0, width: 1280, height: 984 } } : { workArea: { x: 0, y: 0, width: 1920, height: 1040 } };
+    },
+  };
+
   const ipcMain = {
     handle(channel: string, handler: Handler): void {
       if (ipcHandlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
@@ -213,6 +253,7 @@ export function createElectronStandIn(options: { appData: string; onUserDataSet?
     globalShortcut,
     powerMonitor,
     ipcMain,
+    screen,
     Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => ({ template }) },
     nativeImage: { createFromPath: () => ({ setTemplateImage: () => {} }) },
     shell: { beep: () => {} },
