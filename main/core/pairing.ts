@@ -20,16 +20,23 @@ export type ApprovePairing = (request: PairingRequest) => Promise<boolean | null
 
 export type PairingVerdict =
   | { ok: true; pairingId: number; newToken?: string; ids: { portalId: number; operatorId: number } }
-  | { ok: false; reason: 'revoked' | 'rejected' | 'undecided' | 'too_many_bad_tokens' };
+  | { ok: false; reason: 'revoked' | 'rejected' | 'undecided' | 'too_many_bad_tokens' | 'too_many_prompts' };
 
 /** Unknown tokens accepted per minute from one origin before its unknown tokens are refused for a while. */
 export const BAD_TOKENS_PER_MINUTE = 20;
+
+/** Prompts waiting for the operator at once from one origin; more requests are refused without a prompt. */
+export const MAX_PROMPTS_PER_ORIGIN = 3;
+/** How long a prompt waits for the operator before the request is refused this time (it may ask again). */
+export const PAIRING_PROMPT_TIMEOUT_MS = 120_000;
 
 export interface PairingOptions {
   /** Requests approved at once, without asking (e.g. `serve --auto-approve` for allow-listed origins). */
   trusted: (request: PairingRequest) => boolean;
   approve: ApprovePairing;
   now: () => number;
+  /** Default `PAIRING_PROMPT_TIMEOUT_MS`. */
+  promptTimeoutMs?: number;
 }
 
 export function hashToken(token: string): string {
@@ -77,7 +84,17 @@ export class PairingService {
     const key = JSON.stringify([request.origin, request.memberId, request.userId]);
     let decision = this.pending.get(key);
     if (!decision) {
-      decision = this.options.approve(request).catch(() => null).finally(() => this.pending.delete(key));
+      // A page (or a local program) must not be able to bury the operator in prompts, nor keep one for ever.
+      const fromOrigin = [...this.pending.keys()].filter((k) => (JSON.parse(k) as string[])[0] === request.origin).length;
+      if (fromOrigin >= MAX_PROMPTS_PER_ORIGIN) return { ok: false, reason: 'too_many_prompts' };
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), this.options.promptTimeoutMs ?? PAIRING_PROMPT_TIMEOUT_MS);
+      });
+      decision = Promise.race([this.options.approve(request).catch(() => null), timeout]).finally(() => {
+        clearTimeout(timer);
+        this.pending.delete(key);
+      });
       this.pending.set(key, decision);
     }
     onPending();

@@ -8,6 +8,11 @@ import { CLOSE_CODES } from '../../common/protocol.ts';
 import { runCli } from '../helpers/cli.ts';
 import { TEST_ORIGIN as ORIGIN, useServe, useWorkers } from '../helpers/lifecycle.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
+import { useDesktops } from '../helpers/desktop.ts';
+import { Companion } from '../../main/core/companion.ts';
+import { PairingService } from '../../main/core/pairing.ts';
+import { PairingPrompts } from '../../main/core/desktop/pairing-prompts.ts';
+import { SessionStore } from '../../main/core/store/session-store.ts';
 import type { TestWorker, TestWorkerOptions } from '../helpers/test-worker.ts';
 
 const tempDir = useTempDirs();
@@ -182,5 +187,63 @@ describe("a paired operator cannot take over another operator's tab (4)", () => 
     const out = await runCli(['export', '--data-dir', dataDir, '--format', 'jsonl', '--kind', 'events', '--out', '-']);
     const operators = out.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { operator_id: string }).operator_id);
     expect(new Set(operators)).toEqual(new Set(['7']));
+  });
+});
+
+describe('pairing prompts are bounded (7)', () => {
+  const desktop = useDesktops(tempDir);
+
+  it('a flood of pairing requests from one origin raises at most 3 prompts; the rest are refused at once', async () => {
+    const { controller, platform } = await desktop({ allowedOrigins: [ORIGIN] });
+    const port = controller.status().port;
+    const flood = Array.from({ length: 12 }, (_, i) => worker(port, { appSid: `flood-${i}`, userId: String(200 + i), userName: `Bot ${i}` }));
+    for (const w of flood) {
+      await w.open();
+      w.identify();
+    }
+    await expect.poll(() => flood.filter((w) => w.closeCode !== null).length).toBe(9);
+    // Before the fix: 12 prompts, 12 notifications, 12 windows.
+    expect(controller.prompts.list()).toHaveLength(3);
+    expect(platform.notifications).toHaveLength(3);
+    expect(platform.windows.filter((v) => v === 'pairing')).toHaveLength(3);
+    // The operator can still answer the ones shown.
+    controller.prompts.decide(controller.prompts.list()[0]!.id, true);
+    await expect.poll(() => controller.prompts.list()).toHaveLength(2);
+  });
+
+  it('a worker waiting for a prompt is not held for ever: the handshake timer runs while pairing is pending', async () => {
+    const companion = await Companion.start({
+      dataDir: tempDir(), port: 0, allowedOrigins: [ORIGIN],
+      approvePairing: () => new Promise(() => {}),
+      timings: { pairingTimeoutMs: 400 },
+    });
+    try {
+      const w = worker(companion.port);
+      await w.open();
+      w.identify();
+      await w.next('pairingPending');
+      // Before the fix: the timer was cleared, the socket stayed open for as long as nobody answered.
+      expect(await w.closed()).toBe(CLOSE_CODES.handshakeTimeout.code);
+    } finally {
+      await companion.stop();
+    }
+  });
+
+  it('an unanswered prompt times out: the request is refused this time and leaves the prompt list', async () => {
+    const store = new SessionStore(path.join(tempDir(), 'sessions.sqlite'));
+    try {
+      const service = new PairingService(store, { trusted: () => false, approve: () => new Promise(() => {}), now: Date.now, promptTimeoutMs: 200 });
+      const request = { origin: ORIGIN, domain: 'acme.bitrix24.com', memberId: 'm', userId: '7', userName: null };
+      const started = Date.now();
+      expect(await service.authorize(request, undefined, () => {})).toEqual({ ok: false, reason: 'undecided' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      store.close();
+    }
+    const prompts = new PairingPrompts(Date.now, 200);
+    const answer = prompts.ask({ origin: ORIGIN, domain: 'acme.bitrix24.com', memberId: 'm', userId: '7', userName: null });
+    expect(prompts.list()).toHaveLength(1);
+    expect(await answer).toBeNull();
+    expect(prompts.list()).toEqual([]);
   });
 });

@@ -30,9 +30,11 @@ export interface ConnectionTimings {
   heartbeatMs: number;
   /** Silence after which the worker is taken for dead. */
   deadPeerMs: number;
+  /** Time allowed for `identified` while a person decides about pairing (a little over the prompt's timeout). */
+  pairingTimeoutMs: number;
 }
 
-export const DEFAULT_TIMINGS: ConnectionTimings = { handshakeTimeoutMs: 10_000, heartbeatMs: 15_000, deadPeerMs: 45_000 };
+export const DEFAULT_TIMINGS: ConnectionTimings = { handshakeTimeoutMs: 10_000, heartbeatMs: 15_000, deadPeerMs: 45_000, pairingTimeoutMs: 130_000 };
 
 export type IdentifyOutcome =
   | { ok: true; lastStoredSeq: number; snapshot: CardSnapshot; pairingToken?: string }
@@ -129,8 +131,9 @@ export class WorkerConnection {
   }
 
   notifyPairingPending(message: string): void {
-    // Waiting for a person: the handshake timer must not cut the worker off meanwhile.
+    // Waiting for a person: the handshake gets longer, but not unbounded (4002 when nobody answered in time).
     clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = setTimeout(() => this.close('handshakeTimeout', 'nobody answered the pairing request in time'), this.options.timings.pairingTimeoutMs);
     this.send({ type: 'pairingPending', message });
   }
 
