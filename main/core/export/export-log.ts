@@ -1,7 +1,8 @@
 // Exports the session log: the rows come straight from SQLite as an iterator and go to the file as they come,
 // so memory stays flat however large the log is. A file is written under a temporary name and renamed when
 // complete: a failed or cancelled export leaves no half file behind.
-import { createWriteStream, existsSync, rmSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants, createWriteStream, existsSync, lstatSync, openSync, rmSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type Database from 'better-sqlite3';
@@ -222,20 +223,43 @@ export function openForExport(dataDir: string): Database.Database {
   return openDatabase(file, { readonly: true });
 }
 
-/** Exports to a file: written as `<file>.partial`, renamed when complete, removed on failure or cancel. */
-export async function exportToFile(db: Database.Database, options: ExportOptions, file: string): Promise<number> {
-  const partial = `${file}.partial`;
-  const stream = createWriteStream(partial, { flags: 'w' });
+export class ExportTargetError extends Error {
+  constructor(file: string, what: string) {
+    super(`${file} is not a regular file (${what}); choose another name`);
+    this.name = 'ExportTargetError';
+  }
+}
+
+/** An export replaces a regular file or creates one; a symlink, FIFO, device or folder at the target is refused. */
+function checkTarget(file: string): void {
+  let stats;
   try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
+    stats = lstatSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (stats.isFile()) return;
+  throw new ExportTargetError(file, stats.isSymbolicLink() ? 'a symbolic link' : stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : 'a special file');
+}
+
+/**
+ * Exports to a file. The rows go to a new temporary file in the target's folder, created exclusively under a random
+ * name (never following a link: the folder may be shared with other users), which is renamed over the target when
+ * complete and removed on failure or cancel. The target is replaced as a whole, never written in place.
+ */
+export async function exportToFile(db: Database.Database, options: ExportOptions, file: string): Promise<number> {
+  checkTarget(file);
+  const partial = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(9).toString('base64url')}.partial`);
+  const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o666);
+  const stream = createWriteStream(partial, { fd });
+  try {
     const count = await streamExport(db, options, stream);
     await new Promise<void>((resolve, reject) => {
       stream.once('error', reject);
       stream.end(() => resolve());
     });
+    checkTarget(file);
     renameSync(partial, file);
     return count;
   } catch (error) {
