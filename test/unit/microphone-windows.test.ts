@@ -25,7 +25,6 @@ import {
   S_FALSE,
   S_OK,
   buildComObject,
-  createWindowsCoreAudioNative,
   decodeVolumeNotification,
   getComPrototypes,
   guidBytes,

@@ -232,8 +232,8 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
     // Muted only when every endpoint the choice covers is muted: a live one still carries the operator's voice.
     let muted = true;
     for (const id of resolved.endpoints) {
+      // (The watch's last known state is left alone: a reading is not a notification, and must not swallow one.)
       const m = await this.onEndpoint(native, id, (v) => v.getMute());
-      if (this.watched.has(id)) this.watched.set(id, m);
       muted &&= m;
     }
     return { device: resolved.device, muted };
