@@ -71,3 +71,33 @@ describe('exports do not follow planted files (8)', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/call-1/);
   });
 });
+
+describe('the data directory is private (9)', () => {
+  const mode = (file: string): string => (statSync(file).mode & 0o777).toString(8);
+
+  it('a data folder that already existed with 0755 and a database with 0644 are tightened on start; new files are 0600', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    writeFileSync(path.join(dataDir, 'settings.json'), '{}', { mode: 0o644 });
+    await recordCall(dataDir);
+    const s = await serve(dataDir);
+    const w = newWorker({ port: s.port, origin: ORIGIN });
+    await w.connect();
+    await w.emitAndWait('muteButtonClick', true);
+    // Before the fix: 755 for the folder, 644 for the database and its WAL, readable by every user.
+    expect(mode(dataDir)).toBe('700');
+    for (const name of ['sessions.sqlite', 'sessions.sqlite-wal', 'sessions.sqlite-shm', 'settings.json', 'control.json']) {
+      if (existsSync(path.join(dataDir, name))) expect([name, mode(path.join(dataDir, name))]).toEqual([name, '600']);
+    }
+    expect(existsSync(path.join(dataDir, 'sessions.sqlite-wal'))).toBe(true);
+    await stop(s);
+
+    // A database file someone loosened is tightened again on the next start.
+    chmodSync(path.join(dataDir, 'sessions.sqlite'), 0o644);
+    chmodSync(dataDir, 0o755);
+    await serve(dataDir);
+    expect(mode(dataDir)).toBe('700');
+    expect(mode(path.join(dataDir, 'sessions.sqlite'))).toBe('600');
+  });
+});

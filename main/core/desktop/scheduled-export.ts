@@ -96,7 +96,7 @@ export class ScheduledExports {
     const file = path.join(this.deps.dataDir, SCHEDULE_FILE);
     const runs = [...this.history(), run].slice(-KEEP);
     this.runs = runs;
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(runs, null, 2)}\n`);
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(runs, null, 2)}\n`, { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   }
 }

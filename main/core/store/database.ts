@@ -1,8 +1,10 @@
 // Opens the session database with explicit pragmas and brings its schema up to date.
 import { existsSync, renameSync } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
+import { ensurePrivateFile, tightenDataDir } from './private-files.ts';
 
 // Loaded on first use, not at import: the CLI checks the Node version before the native module can crash an
 // older Node (better-sqlite3 13 segfaults on Node 20).
@@ -57,6 +59,11 @@ export interface OpenOptions {
 
 export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
   const migrations = options.migrations ?? MIGRATIONS;
+  if (!options.readonly && file !== ':memory:') {
+    // The folder and the database (hence its -wal and -shm) are private to the user before anything is written.
+    tightenDataDir(path.dirname(file));
+    ensurePrivateFile(file);
+  }
   const db = new (loadDatabaseClass())(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   try {
     db.pragma('busy_timeout = 5000');
