@@ -154,6 +154,8 @@ describe('main bundle', () => {
       const allowed = ['better-sqlite3', 'koffi', 'electron', 'bufferutil', 'utf-8-validate'];
       expect(external.filter((s) => !allowed.includes(s)), file).toEqual([]);
       expect(external, file).toContain('better-sqlite3');
+      // The require shim in the banner is plain text to esbuild: the module must still parse.
+      execFileSync(process.execPath, ['--check', path.join(root, 'out', 'main', file)]);
     }
   });
 });
