@@ -1,6 +1,7 @@
 // `operator-companion serve`: the core without Electron, for servers, kiosks, tests and benchmarks.
 import path from 'node:path';
 import { AlreadyRunningError, startInstance } from '../core/instance.ts';
+import { stderrLogging } from '../core/logging/logger.ts';
 import { deviceChoice, openMicrophonePort } from '../core/microphone/microphone.ts';
 import { MicrophoneError } from '../core/microphone/microphone-port.ts';
 import { END_OF_CALL_RULES } from '../core/microphone/microphone-sync.ts';
@@ -31,9 +32,9 @@ export async function runServe(args: string[]): Promise<number> {
   if (values.microphone === '') throw new UsageError('--microphone must be default, off or a device name (`operator-companion microphones` lists them)');
   const choice = deviceChoice(values.microphone ?? 'off');
   const endOfCall = oneOf(values['end-of-call'] ?? 'app', END_OF_CALL_RULES, '--end-of-call');
-  const log = (entry: object): void => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-  };
+  // The desktop app's log lines, redacted the same way, on stderr.
+  const logging = stderrLogging();
+  const log = logging.logger('Serve');
   let instance;
   try {
     instance = await startInstance({
@@ -41,7 +42,7 @@ export async function runServe(args: string[]): Promise<number> {
       ...(values.port === undefined ? {} : { port: port(values.port, '--port') }),
       allowedOrigins: origins,
       autoApprove: values['auto-approve'] ?? false,
-      log,
+      log: logging.core,
       ...(choice ? { microphone: { port: openMicrophonePort(), choice, endOfCall } } : {}),
     });
   } catch (error) {
@@ -51,7 +52,7 @@ export async function runServe(args: string[]): Promise<number> {
     }
     throw error;
   }
-  instance.companion.state.onChange((view) => log({ event: 'state', state: view.state, call: view.call?.callId ?? null }));
+  instance.companion.state.onChange((view) => log.info('state', { state: view.state, call: view.call?.callId ?? null }));
   process.stdout.write(`${JSON.stringify({ event: 'listening', port: instance.companion.port })}\n`);
 
   await new Promise<void>((resolve) => {
@@ -64,6 +65,6 @@ export async function runServe(args: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await instance.stop();
-  log({ event: 'stopped' });
+  log.info('stopped');
   return 0;
 }
