@@ -61,4 +61,23 @@ describe('desktop app with a real microphone', () => {
     expect(tray.icon).toBe('problem');
     expect(tray.tooltip).toMatch(/The call card and the microphone disagree; the microphone is muted/);
   });
+
+  it('a headset plugged in while muted is muted too and named in the tray; the end of the call gives both back', async () => {
+    const { controller, w } = await onACall();
+    await w.emitAndWait('muteButtonClick', true);
+    await expect.poll(sourceMuted).toBe(true);
+    await pulse.addSource('headset', 880);
+    await pulse.pactl('set-default-source', 'headset');
+    try {
+      await expect.poll(async () => (await pulse.pactl('get-source-mute', 'headset')).trim()).toBe('Mute: yes');
+      expect(await pulse.peak('headset')).toBe(0);
+      await expect.poll(() => trayModel(controller.status(), 'en').tooltip).toMatch(/microphone muted: Sine source at 880 Hz/);
+      await w.emitAndWait('hangupButtonClick', []);
+      await expect.poll(async () => (await pulse.pactl('get-source-mute', 'headset')).trim()).toBe('Mute: no');
+      expect(await sourceMuted()).toBe(false);
+    } finally {
+      await pulse.pactl('set-default-source', 'mic');
+      await pulse.pactl('unload-module', 'module-sine-source').catch(() => {});
+    }
+  });
 });

@@ -50,7 +50,7 @@ describe('serve --microphone', () => {
   it('gives back a microphone that a crashed run had muted, when it starts with no call going on', async () => {
     const dataDir = tempDir();
     await pulse.pactl('set-source-mute', 'mic', '1');
-    writeFileSync(path.join(dataDir, CLAIM_FILE), JSON.stringify({ deviceId: 'mic', deviceName: 'Sine source at 440 Hz', mutedAt: Date.now() - 60_000 }));
+    writeFileSync(path.join(dataDir, CLAIM_FILE), JSON.stringify({ devices: [{ id: 'mic', name: 'Sine source at 440 Hz' }], mutedAt: Date.now() - 60_000 }));
     await serves.start(['--data-dir', dataDir, '--port', String(await freePort()), '--microphone', 'default'], [], pulse.env);
     expect((await pulse.pactl('get-source-mute', 'mic')).trim()).toBe('Mute: no');
     expect(existsSync(path.join(dataDir, CLAIM_FILE))).toBe(false);

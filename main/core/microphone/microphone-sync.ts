@@ -36,9 +36,9 @@ export interface MicrophoneStatus {
   disagreesWithCard: boolean;
 }
 
+/** The devices the app muted and owes back (more than one when the default device changed while muted). */
 interface Claim {
-  deviceId: string;
-  deviceName: string;
+  devices: Array<{ id: string; name: string }>;
   mutedAt: number;
 }
 
@@ -175,11 +175,14 @@ export class MicrophoneSync {
   private async giveBack(why: 'call_end' | 'restart'): Promise<void> {
     const claim = this.claim;
     try {
-      // The claimed device by its id if it is still there; otherwise the current choice.
-      const devices = claim ? await this.deps.port.list() : [];
-      const target: DeviceChoice = claim && devices.some((d) => d.id === claim.deviceId) ? { kind: 'named', name: claim.deviceId } : this.deps.choice;
-      await this.deps.port.setMuted(target, false);
-      this.deps.log({ event: 'microphoneGivenBack', why, device: claim?.deviceName ?? this.reading.device?.name ?? null });
+      if (claim) {
+        // Every claimed device that is still there, by its id; one unplugged meanwhile has nothing to give back.
+        const present = new Set((await this.deps.port.list()).map((d) => d.id));
+        for (const device of claim.devices) if (present.has(device.id)) await this.deps.port.setMuted({ kind: 'named', name: device.id }, false);
+      } else {
+        await this.deps.port.setMuted(this.deps.choice, false);
+      }
+      this.deps.log({ event: 'microphoneGivenBack', why, devices: claim?.devices.map((d) => d.name) ?? [this.reading.device?.name ?? null] });
       this.dropClaim();
       await this.refreshReading();
     } catch (error) {
@@ -190,11 +193,13 @@ export class MicrophoneSync {
 
   private async set(muted: boolean, source: 'card' | CommandSource, reason: MicrophoneEventPayload['reason']): Promise<void> {
     try {
-      if (muted && !this.claim) {
+      if (muted) {
         // Written to disk before the microphone is touched: a crash between the two leaves a claim, never a
         // muted microphone that nobody will give back.
         const current = this.reading.device ?? (await this.deps.port.read(this.deps.choice)).device;
-        if (current) this.writeClaim({ deviceId: current.id, deviceName: current.name, mutedAt: this.deps.now() });
+        if (current && !this.claim?.devices.some((d) => d.id === current.id)) {
+          this.writeClaim({ devices: [...(this.claim?.devices ?? []), { id: current.id, name: current.name }], mutedAt: this.claim?.mutedAt ?? this.deps.now() });
+        }
       }
       this.reading = await this.deps.port.setMuted(this.deps.choice, muted);
       this.error = null;
@@ -302,7 +307,8 @@ export class MicrophoneSync {
 function readClaim(file: string): Claim | null {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<Claim>;
-    if (typeof parsed.deviceId === 'string' && typeof parsed.deviceName === 'string' && typeof parsed.mutedAt === 'number') return parsed as Claim;
+    const devices = Array.isArray(parsed.devices) ? parsed.devices.filter((d) => typeof d?.id === 'string' && typeof d?.name === 'string') : [];
+    if (devices.length > 0 && typeof parsed.mutedAt === 'number') return { devices, mutedAt: parsed.mutedAt };
   } catch {
     // No claim (the usual case), or a torn write from a crash: treat as none.
   }
