@@ -225,7 +225,7 @@ describe('macOS CoreAudio adapter', () => {
   it('falls back to the input volume where there is no mute control: 0 to mute, the previous volume back to unmute', async () => {
     const hal = desk();
     const mic = openMacCoreAudio({ native: hal });
-    const builtin = { kind: 'named', name: 'MacBook Pro Microphone' } as const;
+    const builtin = { kind: 'named', name: 'macbook pro microphone' } as const;
     expect(await mic.setMuted(builtin, true)).toEqual({ device: { id: 'BuiltInMicrophoneDevice', name: 'MacBook Pro Microphone', isDefault: false }, muted: true });
     expect(hal.devices.get(BUILTIN)!.volume).toBe(0);
     expect((await mic.read(builtin)).muted).toBe(true);

@@ -277,6 +277,7 @@ describe('Windows Core Audio adapter', () => {
     expect(byName).toEqual({ device: { id: REALTEK, name: 'Microphone Array (Realtek(R) Audio)', isDefault: false }, muted: true });
     expect(fake.endpoints.get(JABRA)!.muted).toBe(false);
     expect((await mic.read({ kind: 'named', name: REALTEK })).muted).toBe(true);
+    expect((await mic.read({ kind: 'named', name: 'microphone array (realtek(r) audio)' })).device?.id).toBe(REALTEK);
   });
 
   it('with no capture device: GetDefaultAudioEndpoint answers E_NOTFOUND, the reading is empty and muting is no_device', async () => {

@@ -182,7 +182,9 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   private async resolve(native: MacCoreAudioNative, choice: DeviceChoice): Promise<Device | null> {
     const devices = await this.inputDevices(native);
     if (choice.kind === 'default') return devices.find((d) => d.isDefault) ?? null;
-    return devices.find((d) => d.id === choice.name) ?? devices.find((d) => d.name === choice.name) ?? null;
+    // As on Linux: the id exactly, else the name whatever its case.
+    const wanted = choice.name.toLowerCase();
+    return devices.find((d) => d.id === choice.name) ?? devices.find((d) => d.name.toLowerCase() === wanted) ?? null;
   }
 
   /** Mute where the device has a settable input mute (element main), else the input volume scalar, else nothing.

@@ -190,7 +190,8 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
   private async resolve(native: WindowsCoreAudioNative, choice: DeviceChoice): Promise<Resolved | null> {
     if (choice.kind === 'named') {
       const devices = await this.list();
-      const device = devices.find((d) => d.id === choice.name) ?? devices.find((d) => d.name === choice.name);
+      const wanted = choice.name.toLowerCase();
+      const device = devices.find((d) => d.id === choice.name) ?? devices.find((d) => d.name.toLowerCase() === wanted);
       return device ? { device, endpoints: [device.id] } : null;
     }
     // "Default" is two defaults on Windows: eConsole (what Sound settings calls Default Device) and eCommunications
