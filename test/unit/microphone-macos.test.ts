@@ -5,7 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { MicrophoneError } from '../../main/core/microphone/microphone-port.ts';
 import { openMacCoreAudio, type MacCoreAudioNative, type PropertyAddress } from '../../main/core/microphone/macos-coreaudio.ts';
+import { loadKoffi } from '../../main/core/microphone/windows-com.ts';
 import {
+  COREAUDIO_FUNCTIONS,
+  COREFOUNDATION_FUNCTIONS,
+  MAC_LISTENER_PROC,
   OSStatusError,
   decodePropertyAddresses,
   fourCC,
@@ -410,5 +414,18 @@ describe('macOS CoreAudio plumbing: pure helpers against known values', () => {
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ before: false, refused: process.platform === 'darwin' ? null : 'unavailable', reading: 'unavailable', after: false });
+  });
+});
+
+describe.runIf(process.platform === 'linux')('macOS CoreAudio plumbing: the koffi declarations (parsed by real koffi on Linux)', () => {
+  it('every CoreAudio and CoreFoundation declaration parses, the listener type first', () => {
+    const koffi = loadKoffi();
+    const listener = koffi.proto(MAC_LISTENER_PROC);
+    expect(koffi.introspect(listener).name).toBe('MacAudioObjectPropertyListenerProc');
+    for (const declaration of [...Object.values(COREAUDIO_FUNCTIONS), ...Object.values(COREFOUNDATION_FUNCTIONS)]) {
+      expect(() => koffi.proto(declaration), declaration).not.toThrow();
+    }
+    const setter = koffi.introspect(koffi.proto('int32_t MacSetterCheck(uint32_t objectId, void *address, uint32_t qualifierSize, void *qualifier, uint32_t dataSize, void *data)'));
+    expect(setter.primitive).toBe('Prototype');
   });
 });

@@ -20,6 +20,7 @@ import {
   IID_IMMNotificationClient,
   IMMDeviceEnumeratorSlots,
   IMMNotificationClientSlots,
+  OLE32_FUNCTIONS,
   PKEY_Device_FriendlyName,
   REGDB_E_CLASSNOTREG,
   S_FALSE,
@@ -540,6 +541,10 @@ describe.runIf(process.platform === 'linux')('Windows COM plumbing: the hand-bui
     } finally {
       object.dispose();
     }
+  });
+
+  it('the ole32 declarations parse', () => {
+    for (const declaration of Object.values(OLE32_FUNCTIONS)) expect(() => koffi.proto(declaration), declaration).not.toThrow();
   });
 
   it('AddRef and Release called on another thread reach JS (relayed to the JS thread)', async () => {

@@ -127,6 +127,30 @@ export const kCFStringEncodingUTF8 = 0x08000100;
 const COREAUDIO = '/System/Library/Frameworks/CoreAudio.framework/CoreAudio';
 const COREFOUNDATION = '/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation';
 
+/** typedef OSStatus (*AudioObjectPropertyListenerProc)(AudioObjectID, UInt32, const AudioObjectPropertyAddress *, void *);
+ * https://developer.apple.com/documentation/coreaudio/audioobjectpropertylistenerproc */
+export const MAC_LISTENER_PROC = 'int32_t MacAudioObjectPropertyListenerProc(uint32_t objectId, uint32_t count, void *addresses, void *clientData)';
+
+/** CoreAudio's functions used here, as koffi declarations (AudioObjectID = UInt32, OSStatus = SInt32, Boolean = UInt8).
+ * https://developer.apple.com/documentation/coreaudio/audio_object_functions (AudioObjectGetPropertyData and its siblings) */
+export const COREAUDIO_FUNCTIONS = {
+  HasProperty: 'uint8_t AudioObjectHasProperty(uint32_t objectId, void *address)',
+  IsPropertySettable: 'int32_t AudioObjectIsPropertySettable(uint32_t objectId, void *address, void *outIsSettable)',
+  GetPropertyDataSize: 'int32_t AudioObjectGetPropertyDataSize(uint32_t objectId, void *address, uint32_t qualifierSize, void *qualifier, void *outDataSize)',
+  GetPropertyData: 'int32_t AudioObjectGetPropertyData(uint32_t objectId, void *address, uint32_t qualifierSize, void *qualifier, void *ioDataSize, void *outData)',
+  SetPropertyData: 'int32_t AudioObjectSetPropertyData(uint32_t objectId, void *address, uint32_t qualifierSize, void *qualifier, uint32_t dataSize, void *data)',
+  AddPropertyListener: 'int32_t AudioObjectAddPropertyListener(uint32_t objectId, void *address, MacAudioObjectPropertyListenerProc *listener, void *clientData)',
+  RemovePropertyListener: 'int32_t AudioObjectRemovePropertyListener(uint32_t objectId, void *address, MacAudioObjectPropertyListenerProc *listener, void *clientData)',
+} as const;
+
+/** CoreFoundation's (CFIndex is a signed long: 64-bit on every Mac koffi supports). */
+export const COREFOUNDATION_FUNCTIONS = {
+  CFStringGetLength: 'int64_t CFStringGetLength(void *string)',
+  CFStringGetMaximumSizeForEncoding: 'int64_t CFStringGetMaximumSizeForEncoding(int64_t length, uint32_t encoding)',
+  CFStringGetCString: 'uint8_t CFStringGetCString(void *string, void *buffer, int64_t bufferSize, uint32_t encoding)',
+  CFRelease: 'void CFRelease(void *cf)',
+} as const;
+
 export function createMacCoreAudioNative(): MacCoreAudioNative {
   if (process.platform !== 'darwin') {
     throw new MicrophoneError('unavailable', 'CoreAudio for macOS is only available on macOS');
@@ -151,24 +175,21 @@ class KoffiMacCoreAudio implements MacCoreAudioNative {
     this.koffi = koffi;
     const ca = koffi.load(COREAUDIO);
     const cf = koffi.load(COREFOUNDATION);
-    // typedef OSStatus (*AudioObjectPropertyListenerProc)(AudioObjectID, UInt32, const AudioObjectPropertyAddress *, void *);
-    // https://developer.apple.com/documentation/coreaudio/audioobjectpropertylistenerproc
-    this.listenerProto = koffi.proto('int32_t MacAudioObjectPropertyListenerProc(uint32_t objectId, uint32_t count, void *addresses, void *clientData)');
+    this.listenerProto = koffi.proto(MAC_LISTENER_PROC);
     this.ca = {
-      HasProperty: ca.func('uint8_t AudioObjectHasProperty(uint32_t objectId, void *address)'),
-      IsPropertySettable: ca.func('int32_t AudioObjectIsPropertySettable(uint32_t objectId, void *address, void *outIsSettable)'),
-      GetPropertyDataSize: ca.func('int32_t AudioObjectGetPropertyDataSize(uint32_t objectId, void *address, uint32_t qualifierSize, void *qualifier, void *outDataSize)'),
-      GetPropertyData: ca.func('int32_t AudioObjectGetPropertyData(uint32_t objectId, void *address, uint32_t qualifierSize, void *qualifier, void *ioDataSize, void *outData)'),
-      SetPropertyData: ca.func('int32_t AudioObjectSetPropertyData(uint32_t objectId, void *address, uint32_t qualifierSize, void *qualifier, uint32_t dataSize, void *data)'),
-      AddPropertyListener: ca.func('int32_t AudioObjectAddPropertyListener(uint32_t objectId, void *address, MacAudioObjectPropertyListenerProc *listener, void *clientData)'),
-      RemovePropertyListener: ca.func('int32_t AudioObjectRemovePropertyListener(uint32_t objectId, void *address, MacAudioObjectPropertyListenerProc *listener, void *clientData)'),
+      HasProperty: ca.func(COREAUDIO_FUNCTIONS.HasProperty),
+      IsPropertySettable: ca.func(COREAUDIO_FUNCTIONS.IsPropertySettable),
+      GetPropertyDataSize: ca.func(COREAUDIO_FUNCTIONS.GetPropertyDataSize),
+      GetPropertyData: ca.func(COREAUDIO_FUNCTIONS.GetPropertyData),
+      SetPropertyData: ca.func(COREAUDIO_FUNCTIONS.SetPropertyData),
+      AddPropertyListener: ca.func(COREAUDIO_FUNCTIONS.AddPropertyListener),
+      RemovePropertyListener: ca.func(COREAUDIO_FUNCTIONS.RemovePropertyListener),
     };
     this.cf = {
-      // CFIndex is a signed long: 64-bit on every Mac koffi supports.
-      CFStringGetLength: cf.func('int64_t CFStringGetLength(void *string)'),
-      CFStringGetMaximumSizeForEncoding: cf.func('int64_t CFStringGetMaximumSizeForEncoding(int64_t length, uint32_t encoding)'),
-      CFStringGetCString: cf.func('uint8_t CFStringGetCString(void *string, void *buffer, int64_t bufferSize, uint32_t encoding)'),
-      CFRelease: cf.func('void CFRelease(void *cf)'),
+      CFStringGetLength: cf.func(COREFOUNDATION_FUNCTIONS.CFStringGetLength),
+      CFStringGetMaximumSizeForEncoding: cf.func(COREFOUNDATION_FUNCTIONS.CFStringGetMaximumSizeForEncoding),
+      CFStringGetCString: cf.func(COREFOUNDATION_FUNCTIONS.CFStringGetCString),
+      CFRelease: cf.func(COREFOUNDATION_FUNCTIONS.CFRelease),
     };
   }
 

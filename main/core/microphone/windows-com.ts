@@ -384,6 +384,15 @@ export function callAsync(fn: KoffiModule.KoffiFunction, ...args: unknown[]): Pr
 // https://learn.microsoft.com/en-us/windows/win32/api/combaseapi/nf-combaseapi-coincrementmtausage
 // That also keeps out of the JS thread's apartment, which in Electron is an STA that Chromium owns.
 
+/** ole32.dll's functions used here, as koffi declarations (https://learn.microsoft.com/en-us/windows/win32/api/combaseapi/). */
+export const OLE32_FUNCTIONS = {
+  CoIncrementMTAUsage: 'int32_t __stdcall CoIncrementMTAUsage(void *pCookie)',
+  CoDecrementMTAUsage: 'int32_t __stdcall CoDecrementMTAUsage(void *cookie)',
+  CoCreateInstance: 'int32_t __stdcall CoCreateInstance(void *rclsid, void *outer, uint32_t clsctx, void *riid, void *ppv)',
+  CoTaskMemFree: 'void __stdcall CoTaskMemFree(void *pv)',
+  PropVariantClear: 'int32_t __stdcall PropVariantClear(void *pvar)',
+} as const;
+
 export function createWindowsCoreAudioNative(): WindowsCoreAudioNative {
   if (process.platform !== 'win32') {
     throw new MicrophoneError('unavailable', 'Core Audio for Windows is only available on Windows');
@@ -412,11 +421,11 @@ class KoffiWindowsCoreAudio implements WindowsCoreAudioNative {
     this.ptrSize = koffi.sizeof('void *');
     const lib = koffi.load('ole32.dll');
     this.ole32 = {
-      CoIncrementMTAUsage: lib.func('int32_t __stdcall CoIncrementMTAUsage(void *pCookie)'),
-      CoDecrementMTAUsage: lib.func('int32_t __stdcall CoDecrementMTAUsage(void *cookie)'),
-      CoCreateInstance: lib.func('int32_t __stdcall CoCreateInstance(void *rclsid, void *outer, uint32_t clsctx, void *riid, void *ppv)'),
-      CoTaskMemFree: lib.func('void __stdcall CoTaskMemFree(void *pv)'),
-      PropVariantClear: lib.func('int32_t __stdcall PropVariantClear(void *pvar)'),
+      CoIncrementMTAUsage: lib.func(OLE32_FUNCTIONS.CoIncrementMTAUsage),
+      CoDecrementMTAUsage: lib.func(OLE32_FUNCTIONS.CoDecrementMTAUsage),
+      CoCreateInstance: lib.func(OLE32_FUNCTIONS.CoCreateInstance),
+      CoTaskMemFree: lib.func(OLE32_FUNCTIONS.CoTaskMemFree),
+      PropVariantClear: lib.func(OLE32_FUNCTIONS.PropVariantClear),
     };
   }
 
@@ -437,8 +446,9 @@ class KoffiWindowsCoreAudio implements WindowsCoreAudioNative {
     return this.check(method, await callAsync(comMethod(this.koffi, object, slot, proto), object, ...args));
   }
 
+  /** IUnknown::Release, on a worker thread like every other call on these (multithreaded-apartment) objects. */
   private release(object: unknown): void {
-    if (object) comMethod(this.koffi, object, IUnknownSlots.Release, this.p.Release)(object);
+    if (object) comMethod(this.koffi, object, IUnknownSlots.Release, this.p.Release).async(object, () => undefined);
   }
 
   async start(): Promise<void> {
