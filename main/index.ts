@@ -108,6 +108,8 @@ function showTray(controller: DesktopController, windows: WindowManager): void {
     openAssistant: () => windows.show('assistant'),
     openPairing: () => windows.show('pairing'),
     toggleHotkeysPaused: () => void controller.setHotkeysPaused(!controller.currentSettings.hotkeysPaused),
+    // The controller tells the operator where it went, or why it failed (a notification, and the log).
+    saveDiagnostics: () => void controller.saveDiagnostics().catch(() => {}),
     quit: () => app.quit(),
   };
   const adapter = new TrayAdapter({ tray, buildMenu: (t) => Menu.buildFromTemplate(t), image: images, onCommand: (c) => run[c]() });

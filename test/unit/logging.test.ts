@@ -48,6 +48,7 @@ describe('redaction', () => {
       port: 17345,
       at: 1_777_000_000_000,
       emptyToken: '',
+      microphone: { device: 'default', muted: true },
     };
     expect(redact(entry)).toEqual({
       event: 'pairingRequested',
@@ -60,6 +61,7 @@ describe('redaction', () => {
       port: 17345,
       at: 1_777_000_000_000,
       emptyToken: '',
+      microphone: { device: 'default', muted: true },
     });
   });
 

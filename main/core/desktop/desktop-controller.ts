@@ -11,12 +11,15 @@ import type { HotkeyAction, Settings } from '../../../common/settings.ts';
 import type { CardAction, CommandResponse } from '../calls/call-state.ts';
 import { exportToFile, fileFormat, openForExport, type ExportOptions } from '../export/export-log.ts';
 import { isValidTimeZone } from '../export/time-zone.ts';
-import type { CompanionStatus } from '../companion.ts';
+import { APP_VERSION, type CompanionStatus } from '../companion.ts';
 import { startInstance, type Instance } from '../instance.ts';
+import { fileLogging, type Logger, type Logging } from '../logging/logger.ts';
+import { storeCounts } from '../store/session-store.ts';
 import { deviceChoice } from '../microphone/microphone.ts';
 import type { MicrophonePort } from '../microphone/microphone-port.ts';
 import { callTimeline, dailyTotals, queryCalls } from '../log/session-log.ts';
 import { loadSettings, saveSettings, updateSettings } from '../settings.ts';
+import { diagnosticsFileName, runtimeVersions, writeDiagnostics } from './diagnostics.ts';
 import { HotkeyManager, type ShortcutRegistry } from './hotkeys.ts';
 import { ScheduledExports } from './scheduled-export.ts';
 import { PairingPrompts } from './pairing-prompts.ts';
@@ -71,6 +74,9 @@ export class DesktopController {
   private lastMuted: boolean | null = null;
   /** Why the microphone could not be opened at start (the app then mirrors the card only). */
   private microphoneStartError: string | null = null;
+  /** DATA_DIR/logs/companion.log, rotated; the core's events and this controller's own. */
+  private logging: Logging | null = null;
+  private log!: Logger;
   readonly handlers: IpcHandlers;
 
   constructor(dataDir: string, platform: DesktopPlatform, now: () => number = Date.now) {
@@ -84,22 +90,34 @@ export class DesktopController {
   }
 
   async start(): Promise<void> {
+    this.logging = fileLogging(this.dataDir);
+    this.log = this.logging.logger('Desktop');
     const loaded = loadSettings(this.dataDir);
     this.settings = loaded.settings;
     this.settingsProblems = loaded.problems;
+    if (loaded.problems.length > 0) this.log.warn('settingsInvalid', { problems: loaded.problems });
     const microphone = this.openMicrophone();
-    this.instance = await startInstance({
-      ...(microphone ? { microphone } : {}),
-      dataDir: this.dataDir,
-      port: this.settings.port,
-      allowedOrigins: this.settings.allowedOrigins,
-      approvePairing: (request) => {
-        this.platform.notify('Operator Companion', this.t('notify.pairing', { domain: request.domain, user: request.userName ?? request.userId }));
-        this.platform.openWindow('pairing');
-        return this.prompts.ask(request);
-      },
-    });
-    this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
+    if (this.microphoneStartError) this.log.error('microphoneUnavailable', { message: this.microphoneStartError });
+    try {
+      this.instance = await startInstance({
+        ...(microphone ? { microphone } : {}),
+        dataDir: this.dataDir,
+        log: this.logging.core,
+        port: this.settings.port,
+        allowedOrigins: this.settings.allowedOrigins,
+        approvePairing: (request) => {
+          this.platform.notify('Operator Companion', this.t('notify.pairing', { domain: request.domain, user: request.userName ?? request.userId }));
+          this.platform.openWindow('pairing');
+          return this.prompts.ask(request);
+        },
+      });
+    } catch (error) {
+      this.log.error('startFailed', { message: error instanceof Error ? error.message : String(error) });
+      this.logging.close();
+      throw error;
+    }
+    this.logHotkeys(this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused));
+    this.log.info('started', { version: APP_VERSION, port: this.instance.companion.port });
     this.instance.companion.state.onChange(() => this.changed());
     this.instance.companion.microphone?.onChange(() => this.changed());
     this.prompts.onChange(() => this.changed());
@@ -184,9 +202,10 @@ export class DesktopController {
     this.progress({ running: true, done: 0, total: 0 });
     void exportToFile(this.reader(), options, file)
       .then((rows) => this.progress({ running: false, done: rows, total: rows, result: { ok: true, path: file, rows } }))
-      .catch((error: unknown) =>
-        this.progress({ running: false, done: 0, total: 0, result: { ok: false, error: cancel.signal.aborted ? 'cancelled; no file was written' : error instanceof Error ? error.message : String(error) } }),
-      )
+      .catch((error: unknown) => {
+        if (!cancel.signal.aborted) this.log.warn('exportFailed', { format, message: error instanceof Error ? error.message : String(error) });
+        this.progress({ running: false, done: 0, total: 0, result: { ok: false, error: cancel.signal.aborted ? 'cancelled; no file was written' : error instanceof Error ? error.message : String(error) } });
+      })
       .finally(() => {
         this.runningExport = null;
       });
@@ -255,6 +274,48 @@ export class DesktopController {
     this.prompts.dispose();
     await this.instance?.stop();
     this.listeners.clear();
+    this.log?.info('stopped');
+    this.logging?.close();
+  }
+
+  /**
+   * Tray → "Save diagnostics…": the operator picks where, the archive is written there (diagnostics.ts), and a
+   * notification says where it went or why it failed.
+   */
+  async saveDiagnostics(): Promise<{ saved: false } | { saved: true; path: string }> {
+    const file = await this.platform.chooseSavePath(diagnosticsFileName(this.now()));
+    if (file === null) return { saved: false };
+    let counts: Parameters<typeof writeDiagnostics>[1]['counts'];
+    try {
+      counts = storeCounts(this.reader());
+    } catch (error) {
+      counts = { error: error instanceof Error ? error.message : String(error) };
+    }
+    const diagnostics = this.logging?.logger('Diagnostics');
+    try {
+      const entries = await writeDiagnostics(file, {
+        dataDir: this.dataDir,
+        status: this.status(),
+        settings: this.settings,
+        counts,
+        versions: runtimeVersions(this.platform.systemLocale),
+        createdAt: this.now(),
+      });
+      diagnostics?.info('saved', { entries: entries.length });
+      this.platform.notify('Operator Companion', this.t('notify.diagnosticsSaved', { path: file }));
+      return { saved: true, path: file };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      diagnostics?.error('saveFailed', { message });
+      this.platform.notify('Operator Companion', this.t('notify.diagnosticsFailed', { message }));
+      throw error;
+    }
+  }
+
+  private logHotkeys(statuses: ReturnType<HotkeyManager['apply']>): void {
+    for (const hotkey of statuses) {
+      if (!hotkey.registered && hotkey.error !== 'paused') this.log.warn('hotkeyFailed', { action: hotkey.action, accelerator: hotkey.accelerator, error: hotkey.error });
+    }
   }
 
   private t(key: MessageKey, params?: Record<string, string | number>): string {
@@ -329,6 +390,7 @@ export class DesktopController {
         if (previous.startAtLogin !== this.settings.startAtLogin) this.platform.setStartAtLogin(this.settings.startAtLogin);
         this.instance.companion.setAllowedOrigins(this.settings.allowedOrigins);
         const hotkeys = this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
+        this.logHotkeys(hotkeys);
         this.changed();
         return { settings: this.settings, hotkeys };
       },

@@ -8,7 +8,7 @@ export type TrayIcon = OperatorState | 'problem';
 
 export type TrayCommand =
   | 'toggleMute' | 'hold' | 'unhold' | 'openStatus' | 'openLog' | 'openSettings' | 'openAssistant' | 'openPairing'
-  | 'toggleHotkeysPaused' | 'quit';
+  | 'toggleHotkeysPaused' | 'saveDiagnostics' | 'quit';
 
 export interface TrayMenuItem {
   id: TrayCommand | 'state' | 'separator';
@@ -75,6 +75,7 @@ export function trayModel(status: StatusView, language: Language): TrayModel {
     { id: 'openAssistant', label: t('menu.assistant'), enabled: true },
     { id: 'toggleHotkeysPaused', label: t('menu.pauseHotkeys'), enabled: true, checked: status.hotkeysPaused },
     separator,
+    { id: 'saveDiagnostics', label: t('menu.diagnostics'), enabled: true },
     { id: 'quit', label: t('menu.quit'), enabled: true },
   );
   return { icon, tooltip: parts.join(' · '), menu };

@@ -4,8 +4,8 @@
 
 /** Field names whose values are secrets, compared without case, `_` or `-`: `pairingToken`, `AUTH_ID`, … */
 const SECRET_KEY = /token|secret|passw|passphrase|cookie|credential|apikey|privatekey|signature|authorization|^auth$|^authid$|^refreshid$|^authcode$|^authkey$/;
-/** Field names whose values are phone numbers, whatever they look like. */
-const PHONE_KEY = /phone/;
+/** Field names whose values are phone numbers, whatever they look like (and not `microphone`). */
+const PHONE_KEY = /phonenumber|^phones?$|^(tele)?phone$|^tel$|^callerid$/;
 
 /**
  * Seven digits or more, optionally after +, with spaces, brackets or dashes between them: `+7 (495) 123-45-67`,
