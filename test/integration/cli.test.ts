@@ -106,9 +106,10 @@ describe('serve, control and export end to end', () => {
     const csv = readFileSync(csvFile, 'utf8');
     expect(csv.startsWith('\uFEFFcall_id,portal,operator_id,operator_name,phone_number')).toBe(true);
     const [, row] = csv.split('\r\n');
-    // Text that a spreadsheet would run as a formula is neutralised with an apostrophe; numbers are left alone.
+    // Text that a spreadsheet would run as a formula is neutralised with an apostrophe; a phone number is a string
+    // literal that a spreadsheet shows as +74951234567; numbers are left alone.
     expect(row).toBe(
-      "c1,acme.bitrix24.com,7,'=1+2 Ольга,'+74951234567,incoming,,,,2026-11-28T12:00:00+03:00,2026-11-28T12:01:30+03:00,hangup,90,30,33.3,,1,30,15,1,0",
+      `c1,acme.bitrix24.com,7,'=1+2 Ольга,"=""+74951234567""",incoming,,,,2026-11-28T12:00:00+03:00,2026-11-28T12:01:30+03:00,hangup,90,30,33.3,,1,30,15,1,0`,
     );
     expect(existsSync(`${csvFile}.partial`)).toBe(false);
 

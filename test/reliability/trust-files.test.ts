@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { TEST_ORIGIN as ORIGIN, useServe, useWorkers } from '../helpers/lifecycle.ts';
@@ -99,5 +100,84 @@ describe('the data directory is private (9)', () => {
     await serve(dataDir);
     expect(mode(dataDir)).toBe('700');
     expect(mode(path.join(dataDir, 'sessions.sqlite'))).toBe('600');
+  });
+});
+
+/** What LibreOffice makes of a file, as an office user would see it: each cell's shown text and any formula. */
+async function openInLibreOffice(file: string, infilter?: string): Promise<Array<Array<{ text: string; formula?: string }>>> {
+  const outDir = tempDir();
+  execFileSync('soffice', [
+    '--headless', `-env:UserInstallation=file://${tempDir()}`,
+    ...(infilter ? [`--infilter=${infilter}`] : []),
+    '--convert-to', 'xlsx', '--outdir', outDir, file,
+  ], { stdio: 'pipe', timeout: 120_000 });
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(path.join(outDir, `${path.basename(file, path.extname(file))}.xlsx`));
+  const rows: Array<Array<{ text: string; formula?: string }>> = [];
+  workbook.worksheets[0]!.eachRow((row) => {
+    const cells: Array<{ text: string; formula?: string }> = [];
+    row.eachCell({ includeEmpty: true }, (cell) => cells.push({ text: cell.text, ...(cell.formula ? { formula: cell.formula } : {}) }));
+    rows.push(cells);
+  });
+  return rows;
+}
+
+describe('spreadsheets: formulas neutralised, phone numbers shown as they are (10)', () => {
+  // CSV import options: comma, double quote, UTF-8, from line 1, then (token 11) "Trim spaces" on, which makes
+  // LibreOffice evaluate " =1+2" as a formula.
+  const TRIMMING = 'Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,true,-1,true';
+  const UTF8 = 'Text - txt - csv (StarCalc):44,34,76,1';
+
+  it('CSV: a formula after leading whitespace or a line break stays text; +7… shows as +7…', async () => {
+    const dataDir = tempDir();
+    await recordCall(dataDir, '+74951234567');
+    // Operators' names come from the worker, that is from whoever speaks on the socket.
+    for (const [i, name] of [' =1+2', '\n=2+3', '\r\n@SUM(4;5)', '\u00a0-6+7', '=HYPERLINK("http://evil.example";"x")'].entries()) {
+      const s = await serve(dataDir);
+      const w = newWorker({ port: s.port, origin: ORIGIN, userId: String(20 + i), userName: name, appSid: `n${i}` });
+      await w.connect();
+      await w.emitAndWait('initialized', { CALL_ID: `call-n${i}`, PHONE_NUMBER: '+74951234567' });
+      await w.disconnect();
+      await stop(s);
+    }
+    const out = path.join(tempDir(), 'calls.csv');
+    expect(await runCli(exportArgs(dataDir, 'csv', out))).toMatchObject({ code: 0 });
+    for (const infilter of [UTF8, TRIMMING]) {
+      const rows = await openInLibreOffice(out, infilter);
+      const header = rows[0]!.map((c) => c.text);
+      const phone = header.indexOf('phone_number');
+      const name = header.indexOf('operator_name');
+      expect(rows).toHaveLength(7);
+      for (const row of rows.slice(1)) {
+        // Before the fix: shown as '+74951234567 (with the apostrophe).
+        expect(row[phone]!.text).toBe('+74951234567');
+        // Before the fix, with trimming: " =1+2" became the formula 1+2, shown as 3.
+        for (const [i, cell] of row.entries()) {
+          if (i !== phone) expect([header[i], cell.formula]).toEqual([header[i], undefined]);
+        }
+        // The only formula is the phone number's own string literal.
+        if (row[phone]!.formula !== undefined) expect(row[phone]!.formula).toBe('"+74951234567"');
+      }
+      expect(rows.slice(1).map((r) => r[name]!.text)).toContain("' =1+2");
+    }
+  });
+
+  it('XLSX: phone numbers and formula-like names are text cells, shown as they are', async () => {
+    const dataDir = tempDir();
+    await recordCall(dataDir, '+74951234567');
+    const s = await serve(dataDir);
+    const w = newWorker({ port: s.port, origin: ORIGIN, userId: '30', userName: ' =1+2', appSid: 'x' });
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'call-x', PHONE_NUMBER: '+74951234567' });
+    await w.disconnect();
+    const out = path.join(tempDir(), 'log.xlsx');
+    expect(await runCli(exportArgs(dataDir, 'xlsx', out))).toMatchObject({ code: 0 });
+    const rows = await openInLibreOffice(out);
+    const header = rows[0]!.map((c) => c.text);
+    for (const row of rows.slice(1)) {
+      expect(row[header.indexOf('phone_number')]).toEqual({ text: '+74951234567' });
+      for (const cell of row) expect(cell.formula).toBeUndefined();
+    }
+    expect(rows.slice(1).map((r) => r[header.indexOf('operator_name')]!.text)).toContain(' =1+2');
   });
 });

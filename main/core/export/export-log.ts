@@ -87,13 +87,22 @@ export function queryParams(filter: ExportFilter): Record<string, unknown> {
   return { ...timeRange(filter), ...callConditions(filter).params };
 }
 
-/** Excel and LibreOffice run cells that start with these as formulas: such text gets a leading apostrophe. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * Excel and LibreOffice run cells that start with `=`, `+`, `-` or `@` as formulas, also after leading spaces or
+ * line breaks when the importer trims them: such text gets a leading apostrophe, and stays text.
+ */
+const FORMULA_START = /^[\s\p{Cc}\p{Cf}\p{Zs}]*[=+\-@]|^[\t\r\n]/u;
+/**
+ * A phone number such as +74951234567, the most common cell: written as the formula ="+74951234567", a string
+ * literal, which Excel and LibreOffice show as +74951234567 (text, not the number 74951234567, and without an
+ * apostrophe). Nothing but a plus and digits goes into it.
+ */
+const PHONE_NUMBER = /^\+\d{1,30}$/;
 
 export function csvCell(cell: Cell, delimiter: string): string {
   if (cell === null) return '';
   if (typeof cell === 'number') return String(cell);
-  const text = FORMULA_START.test(cell) ? `'${cell}` : cell;
+  const text = PHONE_NUMBER.test(cell) ? `="${cell}"` : FORMULA_START.test(cell) ? `'${cell}` : cell;
   return text.includes(delimiter) || /["\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
