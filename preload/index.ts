@@ -1,10 +1,14 @@
-// The windows' one bridge to the main process: a function per IPC call (the list in common/ipc-channels.ts)
-// and a status subscription. Nothing else of Electron or Node reaches the page.
+// The windows' one bridge to the main process: a function per IPC call this window may make (VIEW_CHANNELS in
+// common/ipc-channels.ts) and a status subscription. Nothing else of Electron or Node reaches the page.
 import { contextBridge, ipcRenderer } from 'electron';
-import { IPC_CHANNELS, IPC_EXPORT_PROGRESS_EVENT, IPC_PREFIX, IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
+import { IPC_EXPORT_PROGRESS_EVENT, IPC_PREFIX, IPC_STATUS_EVENT, VIEW_CHANNELS, viewOf } from '../common/ipc-channels.ts';
 
+// Only the calls this window uses (the main process checks the same list).
+// A preload runs in the page's window (sandboxed, without the DOM typings here): its URL names the view.
+const view = viewOf((globalThis as { location?: { search: string } }).location?.search ?? '');
+const channels = view === null ? [] : VIEW_CHANNELS[view];
 const bridge: Record<string, unknown> = Object.fromEntries(
-  IPC_CHANNELS.map((channel) => [channel, (...args: unknown[]) => ipcRenderer.invoke(`${IPC_PREFIX}${channel}`, ...args)]),
+  channels.map((channel) => [channel, (...args: unknown[]) => ipcRenderer.invoke(`${IPC_PREFIX}${channel}`, ...args)]),
 );
 /** Subscribes to a push channel from the main process; returns the unsubscribe function. */
 const subscribe = (channel: string) => (listener: (payload: unknown) => void): (() => void) => {

@@ -1,7 +1,7 @@
 // The only place that touches ipcMain: every channel of the IPC map is served through dispatchIpc (arguments
 // validated, explicit results), and only for our own windows' main frames.
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { IPC_CHANNELS, IPC_PREFIX } from '../../common/ipc-channels.ts';
+import { IPC_CHANNELS, IPC_PREFIX, VIEW_CHANNELS, viewOf, type IpcChannel } from '../../common/ipc-channels.ts';
 import type { IpcHandlers } from '../core/desktop/desktop-controller.ts';
 import { dispatchIpc } from '../core/desktop/ipc-dispatch.ts';
 
@@ -34,10 +34,19 @@ export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 
   return isAppUrl(frame.url);
 }
 
+/** Whether the page that sent it may make this call: each window only the calls it uses. */
+export function senderMayCall(event: Pick<IpcMainInvokeEvent, 'senderFrame'>, channel: IpcChannel): boolean {
+  const url = event.senderFrame?.url;
+  if (!url) return false;
+  const view = viewOf(new URL(url).search);
+  return view !== null && VIEW_CHANNELS[view].includes(channel);
+}
+
 export function registerIpc(ipcMain: Pick<IpcMain, 'handle'>, handlers: IpcHandlers): void {
   for (const channel of IPC_CHANNELS) {
     ipcMain.handle(`${IPC_PREFIX}${channel}`, (event, ...args: unknown[]) => {
       if (!isTrustedSender(event)) return { ok: false, error: 'calls are accepted from Operator Companion\'s own windows only' };
+      if (!senderMayCall(event, channel)) return { ok: false, error: `this window may not call "${channel}"` };
       return dispatchIpc(handlers, channel, args);
     });
   }

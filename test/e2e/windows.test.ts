@@ -175,11 +175,13 @@ describe('settings window', () => {
     const { page, consoleErrors } = await openWindow(controller, 'settings');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'window-settings.png'), fullPage: true });
 
-    await page.locator('#hotkey-toggleMute').fill('M');
+    // The hotkey fields record key presses: a bare letter is recorded and refused with the reason on save.
+    await page.locator('#hotkey-toggleMute').press('m');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('.message').textContent()).toMatch(/hotkeys\.toggleMute: a global hotkey needs a modifier/);
 
-    await page.locator('#hotkey-toggleMute').fill('CommandOrControl+Shift+F8');
+    await page.locator('#hotkey-toggleMute').press('Control+Shift+F8');
+    expect(await page.locator('#hotkey-toggleMute').inputValue()).toBe('Ctrl+Shift+F8');
     await page.locator('#start-at-login').check();
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('.message').textContent()).toBe('Saved.');
@@ -190,6 +192,42 @@ describe('settings window', () => {
     await page.getByRole('button', { name: 'Revoke' }).click();
     expect(await w.closed()).toBe(CLOSE_CODES.pairingRevoked.code);
     await expect.poll(() => page.locator('.clients em').textContent()).toBe('revoked');
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  });
+
+  it('records a hotkey from the keys pressed, shows it as the OS writes it, and stores Electron\'s syntax', async () => {
+    const { controller, platform } = await desktop();
+    const { page, consoleErrors } = await openWindow(controller, 'settings');
+    const field = page.locator('#hotkey-toggleMute');
+    const hold = page.locator('#hotkey-hold');
+    expect([await field.inputValue(), await hold.inputValue()]).toEqual(['Ctrl+Alt+M', 'Ctrl+Alt+H']);
+
+    // Backspace clears and Escape puts back what was there; text cannot be typed in (each key replaces the
+    // last, and a key alone is refused on save, as above); a combination is recorded.
+    await hold.click();
+    await expect.poll(() => hold.getAttribute('placeholder')).toBe('Press the keys…');
+    await hold.press('Backspace');
+    expect(await hold.inputValue()).toBe('');
+    await hold.press('Escape');
+    expect(await hold.inputValue()).toBe('Ctrl+Alt+H');
+    await field.focus();
+    await page.keyboard.type('abc');
+    expect(await field.inputValue()).toBe('C');
+    await field.press('Control+Alt+K');
+    expect(await field.inputValue()).toBe('Ctrl+Alt+K');
+    await page.keyboard.down('Control');
+    await page.keyboard.down('Shift');
+    expect(await field.inputValue()).toBe('Ctrl+Shift+…');
+    await page.keyboard.up('Shift');
+    await page.keyboard.up('Control');
+    expect(await field.inputValue()).toBe('Ctrl+Alt+K');
+    await page.locator('#hotkey-unmute').press('Backspace');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-settings-hotkey.png') });
+
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toBe('Saved.');
+    expect(controller.currentSettings.hotkeys).toEqual({ toggleMute: 'CommandOrControl+Alt+K', mute: '', unmute: '', hold: 'CommandOrControl+Alt+H' });
+    expect([...platform.registered.keys()].sort()).toEqual(['CommandOrControl+Alt+H', 'CommandOrControl+Alt+K']);
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
   });
 });
@@ -263,6 +301,8 @@ describe('on-screen badge', () => {
     const { page, consoleErrors } = await openWindow(controller, 'indicator');
     await page.setViewportSize({ width: 360, height: 48 });
     expect(await page.locator('.indicator h1').textContent()).toBe('MUTED');
+    // The real preload gives the badge only the calls it uses.
+    expect(await page.evaluate(() => Object.keys((window as unknown as { companion: object }).companion).sort())).toEqual(['getSettings', 'getStatus', 'onExportProgress', 'onStatus']);
     expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgba(0, 0, 0, 0)');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'window-indicator.png'), omitBackground: true });
     expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);

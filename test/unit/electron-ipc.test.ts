@@ -5,7 +5,7 @@ import type { IpcMainInvokeEvent } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { appUrl, isAppUrl, isTrustedSender, registerIpc } from '../../main/electron/ipc.ts';
 import type { IpcHandlers } from '../../main/core/desktop/desktop-controller.ts';
-import { IPC_CHANNELS, IPC_PREFIX } from '../../common/ipc-channels.ts';
+import { IPC_CHANNELS, IPC_PREFIX, VIEW_CHANNELS } from '../../common/ipc-channels.ts';
 
 interface FrameShape {
   url: string;
@@ -66,5 +66,22 @@ describe('registerIpc', () => {
     const getStatus = registered().get(`${IPC_PREFIX}getStatus`)!;
     expect(await getStatus(invokeEvent('app://companion/index.html?view=status'))).toEqual({ ok: true, value: { channel: 'getStatus', args: [] } });
     expect(await getStatus(invokeEvent('https://acme.bitrix24.com/'))).toEqual({ ok: false, error: "calls are accepted from Operator Companion's own windows only" });
+  });
+
+  it('gives each window only the calls it uses', async () => {
+    const channels = registered();
+    const updateSettings = channels.get(`${IPC_PREFIX}updateSettings`)!;
+    const exportLog = channels.get(`${IPC_PREFIX}exportLog`)!;
+    expect(await updateSettings(invokeEvent('app://companion/index.html?view=log'), {})).toEqual({ ok: false, error: 'this window may not call "updateSettings"' });
+    expect(await exportLog(invokeEvent('app://companion/index.html?view=pairing'), 'csv', {}, 'UTC')).toEqual({ ok: false, error: 'this window may not call "exportLog"' });
+    expect(await updateSettings(invokeEvent('app://companion/index.html?view=settings'), {})).toMatchObject({ ok: true });
+    // A page of ours that names no view gets nothing.
+    expect(await channels.get(`${IPC_PREFIX}getStatus`)!(invokeEvent('app://companion/index.html'))).toMatchObject({ ok: false });
+  });
+
+  it('lists, for every view, only channels that exist, and every channel is used by some view', () => {
+    for (const list of Object.values(VIEW_CHANNELS)) for (const channel of list) expect(IPC_CHANNELS).toContain(channel);
+    const used = new Set(Object.values(VIEW_CHANNELS).flat());
+    expect(IPC_CHANNELS.filter((c) => !used.has(c))).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 // Picks the microphone adapter for this operating system and reads the operator's choice of device.
 import { MicrophoneError, type DeviceChoice, type MicrophonePort } from './microphone-port.ts';
+import { openMacCoreAudio } from './macos-coreaudio.ts';
 import { PulseAudioMicrophone } from './pulseaudio.ts';
+import { openWindowsCoreAudio } from './windows-coreaudio.ts';
 
 /** `default` (the system's default microphone, followed when it changes), `off` (mirror the card only), or a device. */
 export type MicrophoneSetting = 'default' | 'off' | (string & {});
@@ -14,6 +16,10 @@ export function openMicrophonePort(platform: NodeJS.Platform = process.platform,
   switch (platform) {
     case 'linux':
       return new PulseAudioMicrophone({ env });
+    case 'win32':
+      return openWindowsCoreAudio();
+    case 'darwin':
+      return openMacCoreAudio();
     default:
       throw new MicrophoneError('unavailable', `controlling the microphone is not supported on ${platform}; use "off" to mirror the card only`);
   }
