@@ -6,6 +6,7 @@ import { formatDuration, resolveLanguage, translate, type Language, type Message
 import type { CompanionBridge, IpcResult, StatusView } from '../common/ipc.ts';
 import { INDICATOR_VIEW, WINDOW_VIEWS, type WindowView } from '../common/ipc-channels.ts';
 import type { Settings } from '../common/settings.ts';
+import { hotkeyField, showAccelerator } from './hotkey-field.ts';
 import { logView } from './log-view.ts';
 
 declare global {
@@ -106,7 +107,7 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
     facts.push([t('status.lastEvent'), status.lastEventAt === null ? t('status.never') : t('status.ago', { duration: formatDuration(status.now - status.lastEventAt) })]);
     const hotkeys = status.hotkeysPaused
       ? t('status.hotkeysPaused')
-      : status.hotkeys.map((k) => (k.registered ? k.accelerator : `${k.accelerator} — ${t('status.hotkeyFailed', { error: k.error ?? '' })}`)).join(', ') || '—';
+      : status.hotkeys.map((k) => (k.registered ? showAccelerator(k.accelerator) : `${showAccelerator(k.accelerator)} — ${t('status.hotkeyFailed', { error: k.error ?? '' })}`)).join(', ') || '—';
     facts.push([t('status.hotkeys'), hotkeys]);
 
     const act = (action: 'toggle' | 'hold' | 'unhold') => async (): Promise<void> => {
@@ -175,9 +176,10 @@ async function settingsView(root: HTMLElement): Promise<void> {
   const message = h('p', { class: 'message', role: 'alert', hidden: true });
   const field = (id: string, label: string, input: HTMLElement, hint?: string): HTMLElement =>
     h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', { id: `${id}-hint` }, hint) : null);
+  // Recorded from the keys pressed (hotkey-field.ts), never typed in Electron's syntax.
   const hotkeyInputs = (['toggleMute', 'mute', 'unmute', 'hold'] as const).map((action) => {
-    const input = h('input', { id: `hotkey-${action}`, value: settings.hotkeys[action], 'aria-describedby': 'hotkey-hint', autocomplete: 'off', spellcheck: 'false' });
-    return { action, input };
+    const field = hotkeyField(`hotkey-${action}`, settings.hotkeys[action], { none: t('settings.hotkeyNone'), recording: t('settings.hotkeyRecording') }, 'hotkey-hint');
+    return { action, ...field };
   });
   const paused = h('input', { type: 'checkbox', id: 'hotkeys-paused', checked: settings.hotkeysPaused });
   const port = h('input', { id: 'port', type: 'number', min: '1024', max: '65535', value: String(settings.port), 'aria-describedby': 'port-hint' });
@@ -225,7 +227,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
   const save = async (event: Event): Promise<void> => {
     event.preventDefault();
     const change: Partial<Settings> = {
-      hotkeys: Object.fromEntries(hotkeyInputs.map(({ action, input }) => [action, input.value.trim()])) as Settings['hotkeys'],
+      hotkeys: Object.fromEntries(hotkeyInputs.map(({ action, value }) => [action, value()])) as Settings['hotkeys'],
       hotkeysPaused: paused.checked,
       port: Number(port.value),
       allowedOrigins: origins.value.split(/\s+/).filter(Boolean),
@@ -245,7 +247,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
     }
     const failed = result.value.hotkeys.filter((k) => !k.registered && k.error !== 'paused');
     message.className = failed.length ? 'message error' : 'message ok';
-    message.textContent = failed.length ? failed.map((k) => `${k.accelerator}: ${t('status.hotkeyFailed', { error: k.error ?? '' })}`).join('; ') : t('settings.saved');
+    message.textContent = failed.length ? failed.map((k) => `${showAccelerator(k.accelerator)}: ${t('status.hotkeyFailed', { error: k.error ?? '' })}`).join('; ') : t('settings.saved');
     language = resolveLanguage(result.value.settings.language, navigator.language);
   };
 
@@ -254,7 +256,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
     h('form', { onsubmit: (e) => void save(e), novalidate: true },
       h('fieldset', {}, h('legend', {}, t('settings.hotkeys')),
         ...hotkeyInputs.map(({ action, input }) => field(input.id, t(`settings.hotkey.${action}`), input)),
-        h('small', { id: 'hotkey-hint' }, t('settings.hotkeyHint')),
+        h('small', { id: 'hotkey-hint' }, t('settings.hotkeyHint', { example: showAccelerator('CommandOrControl+Alt+M') })),
         h('div', { class: 'check' }, paused, h('label', { for: 'hotkeys-paused' }, t('settings.pauseHotkeys')))),
       h('fieldset', {}, h('legend', {}, t('settings.microphone')),
         field('mic-device', t('settings.micDevice'), micDevice, microphones.error ?? t('settings.micRestart')),

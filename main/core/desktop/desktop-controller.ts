@@ -2,6 +2,7 @@
 // status the tray and windows render, and the handlers behind every IPC call. The Electron layer supplies a
 // `DesktopPlatform` (shortcuts, notifications, dialogs, windows) and renders what this emits; tests supply
 // fakes typed against Electron's own declarations and drive the real core.
+import { acceleratorPlatform, displayAccelerator } from '../../../common/accelerator.ts';
 import { browserPolicy } from '../../../common/browser-policy.ts';
 import { formatDuration, resolveLanguage, translate, type Language, type MessageKey } from '../../../common/i18n.ts';
 import type Database from 'better-sqlite3';
@@ -340,7 +341,7 @@ export class DesktopController {
     if (this.prompts.list().length > 0) problems.push({ kind: 'pairing_waiting', detail: this.t('problem.pairing_waiting') });
     for (const hotkey of this.hotkeys.status) {
       if (!hotkey.registered && hotkey.error !== 'paused') {
-        problems.push({ kind: 'hotkey_failed', detail: this.t('problem.hotkey_failed', { detail: `${hotkey.accelerator} (${hotkey.error ?? ''})` }) });
+        problems.push({ kind: 'hotkey_failed', detail: this.t('problem.hotkey_failed', { detail: `${displayAccelerator(hotkey.accelerator, acceleratorPlatform(process.platform))} (${hotkey.error ?? ''})` }) });
       }
     }
     if (this.platform.wayland) problems.push({ kind: 'wayland', detail: this.t('problem.wayland') });
