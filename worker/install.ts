@@ -43,6 +43,16 @@ async function currentBindings(rest: RestClient): Promise<Array<{ handler: strin
     .map((p) => ({ handler: p.handler as string, ...(p.userId ? { userId: String(p.userId) } : {}) }));
 }
 
+/** What is bound now, as Bitrix24 says: at start, and again after every install attempt (it may have changed). */
+async function showBindings(rest: RestClient): Promise<void> {
+  try {
+    const existing = await currentBindings(rest);
+    $('current').textContent = existing.length === 0 ? 'Not bound yet.' : existing.map((b) => `${b.handler}${b.userId ? ` (user ${b.userId})` : ' (every user)'}`).join('\n');
+  } catch (error) {
+    $('current').textContent = `Could not read the current binding: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
 async function install(frame: Bx24Frame, rest: RestClient): Promise<void> {
   $<HTMLButtonElement>('install').disabled = true;
   $('log').replaceChildren();
@@ -75,6 +85,7 @@ async function install(frame: Bx24Frame, rest: RestClient): Promise<void> {
   } catch (error) {
     log(`Failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
   } finally {
+    await showBindings(rest);
     $<HTMLButtonElement>('install').disabled = false;
   }
 }
@@ -94,12 +105,7 @@ async function main(): Promise<void> {
   }
   const rest = new RestClient(frame, init.PATH ?? '/rest', init.AUTH_ID);
   if (init.IS_ADMIN === false) log('Only a Bitrix24 administrator can install the worker.', 'error');
-  try {
-    const existing = await currentBindings(rest);
-    $('current').textContent = existing.length === 0 ? 'Not bound yet.' : existing.map((b) => `${b.handler}${b.userId ? ` (user ${b.userId})` : ' (every user)'}`).join('\n');
-  } catch (error) {
-    $('current').textContent = `Could not read the current binding: ${error instanceof Error ? error.message : String(error)}`;
-  }
+  await showBindings(rest);
   $<HTMLButtonElement>('install').disabled = false;
   $('install').addEventListener('click', () => void install(frame, rest));
 }

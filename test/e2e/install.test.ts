@@ -21,6 +21,8 @@ describe('the install page inside the portal', () => {
       { PLACEMENT: 'PAGE_BACKGROUND_WORKER', HANDLER: handler, TITLE: 'Operator Companion', 'OPTIONS[errorHandlerUrl]': `${h.emulator.workerOrigin}/error.html`, USER_ID: '12' },
     ]);
     expect(await page.evaluate(() => (window as unknown as { installFinished?: boolean }).installFinished)).toBe(true);
+    // What the page shows is what Bitrix24 now holds, not what it held when the page opened.
+    await expect.poll(() => app.locator('#current').textContent()).toBe(`${handler} (user 7)\n${handler} (user 12)`);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'install-page.png') });
 
     // Reinstalled for everyone, on another port: the per-operator bindings go, one general binding stays.
@@ -32,6 +34,7 @@ describe('the install page inside the portal', () => {
       { PLACEMENT: 'PAGE_BACKGROUND_WORKER', HANDLER: `${handler}?port=17346`, TITLE: 'Operator Companion', 'OPTIONS[errorHandlerUrl]': `${h.emulator.workerOrigin}/error.html` },
     ]);
     expect(await app.locator('#log').textContent()).toMatch(/Removed the earlier binding .*\(user 7\).*Removed the earlier binding .*\(user 12\)/s);
+    await expect.poll(() => app.locator('#current').textContent()).toBe(`${handler}?port=17346 (every user)`);
   });
 
   it('refuses user ids that are not numbers, and binds nothing', async () => {
