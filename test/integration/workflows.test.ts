@@ -1,6 +1,6 @@
 // The GitHub workflows cannot run here, so a typo in them would surface only on GitHub. Each file is checked
-// against SchemaStore's workflow schema (test/schemas/README.md) with ajv (electron-builder's own validator,
-// already installed), and what the steps name must exist in this repository.
+// against the project's own schema of GitHub's workflow syntax (test/schemas/README.md) with ajv in strict mode,
+// and what the steps name must exist in this repository.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -9,9 +9,19 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.join(import.meta.dirname, '..', '..');
 const workflowsDir = path.join(root, '.github', 'workflows');
-const schema = JSON.parse(readFileSync(path.join(root, 'test', 'schemas', 'github-workflow.json'), 'utf8')) as object;
-// strict: false — the schema uses keywords and formats ajv's strict mode refuses, which do not affect validation.
-const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+const schema = JSON.parse(readFileSync(path.join(root, 'test', 'schemas', 'github-workflow.schema.json'), 'utf8')) as object;
+// Strict mode, and its warnings (strictTypes, strictTuples) fail too: a keyword ajv does not know or a loose type
+// in the schema is a mistake in the schema.
+const strictLogger = {
+  log: (...args: unknown[]): void => console.log(...args),
+  warn: (...args: unknown[]): never => {
+    throw new Error(`ajv strict mode: ${args.join(' ')}`);
+  },
+  error: (...args: unknown[]): never => {
+    throw new Error(`ajv: ${args.join(' ')}`);
+  },
+};
+const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, logger: strictLogger }).compile(schema);
 
 interface Step {
   run?: string;
@@ -50,7 +60,20 @@ describe('GitHub workflows', () => {
     delete (steps[1] as Record<string, unknown>).with;
     expect(errors(stepTypo).join('\n')).toMatch(/wiht/);
 
-    expect(errors({ ...doc, on: { pushh: {} } })).not.toEqual([]);
+    expect(errors({ ...doc, on: { pushh: {} } }).join('\n')).toMatch(/pushh/);
+    expect(errors({ ...doc, on: 'pushh' })).not.toEqual([]);
+  });
+
+  it('a misuse is caught: a step with both run and uses, a job without runs-on, a reusable-workflow job with steps', () => {
+    const doc = load('ci.yml');
+    const both = structuredClone(doc);
+    const steps = (Object.values(both.jobs)[0]?.steps ?? []) as Array<Record<string, unknown>>;
+    (steps[0] as Record<string, unknown>).run = 'echo';
+    expect(errors(both)).not.toEqual([]);
+
+    expect(errors({ ...doc, jobs: { lone: { steps: [{ run: 'echo' }] } } }).join('\n')).toMatch(/runs-on/);
+    expect(errors({ ...doc, jobs: { call: { uses: './.github/workflows/x.yml', steps: [{ run: 'echo' }] } } })).not.toEqual([]);
+    expect(errors({ ...doc, jobs: { call: { uses: './.github/workflows/x.yml', secrets: 'inherit' } } })).toEqual([]);
   });
 
   it('runs only npm scripts and files that exist here', () => {
