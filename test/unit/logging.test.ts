@@ -1,6 +1,6 @@
 // The logger on a real temporary folder: files and their modes, rotation by size with a bounded number of
 // files, and no phone number or secret in any line written.
-import { readdirSync, readFileSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogging, fileLogging, formatLine } from '../../main/core/logging/logger.ts';
@@ -147,6 +147,21 @@ describe('file logging', () => {
     expect(readFileSync(path.join(dir, `${LOG_FILE_NAME}.1`), 'utf8')).toBe(`${'y'.repeat(899)}\n${'z'.repeat(99)}\n`);
     expect(readFileSync(path.join(dir, LOG_FILE_NAME), 'utf8')).toBe('next\n');
     if (posix) expect(statSync(path.join(dir, `${LOG_FILE_NAME}.1`)).mode & 0o777).toBe(0o600);
+  });
+
+  it('does not follow a link planted where the log goes', () => {
+    if (!posix) return;
+    const dir = tempDir();
+    const target = path.join(dir, 'elsewhere.txt');
+    writeFileSync(target, 'untouched\n');
+    chmodSync(target, 0o644);
+    mkdirSync(path.join(dir, 'logs'));
+    symlinkSync(target, path.join(dir, 'logs', LOG_FILE_NAME));
+    const logging = fileLogging(dir);
+    logging.logger('Core').error('anything');
+    logging.close();
+    expect(readFileSync(target, 'utf8')).toBe('untouched\n');
+    expect(statSync(target).mode & 0o777).toBe(0o644);
   });
 
   it('keeps the app running when the log cannot be written', () => {

@@ -2,7 +2,7 @@
 // becomes `companion.log.1` (the older ones shift up, the oldest is deleted) and a new file starts. Lines are
 // appended synchronously: there are few of them, and a line written just before a crash is the one that matters.
 // Files are created readable by their owner only (0600), in a folder only the owner can list (0700).
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 export interface RotatingFileOptions {
@@ -65,9 +65,13 @@ export class RotatingFile {
 
   private open(): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    this.fd = openSync(this.file, 'a', 0o600);
-    // A file left by an older version, or copied in, may be wider open: the mode above applies only on creation.
-    if (process.platform !== 'win32') chmodSync(this.file, 0o600);
+    // A link planted where the log goes is not followed (as for the data directory's other files).
+    this.fd = openSync(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
+    // A folder or file left by an older version, or made by hand, may be wider open: modes apply only on creation.
+    if (process.platform !== 'win32') {
+      chmodSync(this.dir, 0o700);
+      fchmodSync(this.fd, 0o600);
+    }
     this.size = fstatSync(this.fd).size;
   }
 
