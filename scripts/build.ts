@@ -28,6 +28,10 @@ async function buildMain(): Promise<void> {
     format: 'esm',
     target: 'node22',
     external: MAIN_EXTERNALS,
+    // Shared code in chunks loaded when first needed: a control command (`operator-companion mute`, on a
+    // hotkey) loads a few kilobytes, not the exporters, SQLite and zod.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     banner: { js: REQUIRE_SHIM },
     sourcemap: true,
     logLevel: 'warning',
@@ -67,6 +71,8 @@ async function buildWorker(): Promise<void> {
     }
   }
   copyFileSync(path.join(root, 'worker', 'error.html'), path.join(dir, 'error.html'));
+  // The administrator copies it to portals.json with the portals this host serves (none without it).
+  copyFileSync(path.join(root, 'worker', 'portals.example.json'), path.join(dir, 'portals.example.json'));
 }
 
 /** The sandboxed preload must be one CommonJS file; the windows are a script and a stylesheet (a strict CSP). */

@@ -1,9 +1,5 @@
-// Dispatches `operator-companion <command>`; returns the exit code.
-import { runControl } from './control-command.ts';
-import { runExport } from './export-command.ts';
-import { runMicrophones } from './microphones-command.ts';
-import { runServe } from './serve-command.ts';
-import { runStatus } from './status-command.ts';
+// Dispatches `operator-companion <command>`; returns the exit code. Each command is loaded only when asked for,
+// so `operator-companion mute` (bound to a hotkey) does not pay for SQLite, zod and the exporters.
 import { USAGE, UsageError } from './usage.ts';
 
 const CONTROL_COMMANDS = new Set(['mute', 'unmute', 'toggle', 'hold', 'unhold']);
@@ -13,13 +9,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        return await runServe(args);
+        return await (await import('./serve-command.ts')).runServe(args);
       case 'export':
-        return await runExport(args);
+        return await (await import('./export-command.ts')).runExport(args);
       case 'status':
-        return await runStatus(args);
+        return await (await import('./status-command.ts')).runStatus(args);
       case 'microphones':
-        return await runMicrophones(args);
+        return await (await import('./microphones-command.ts')).runMicrophones(args);
       case undefined:
       case 'help':
       case '--help':
@@ -27,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        if (CONTROL_COMMANDS.has(command)) return await runControl(command, args);
+        if (CONTROL_COMMANDS.has(command)) return await (await import('./control-command.ts')).runControl(command, args);
         throw new UsageError(`unknown command "${command}"; commands: serve, export, status, microphones, mute, unmute, toggle, hold, unhold`);
     }
   } catch (error) {

@@ -142,9 +142,14 @@ describe('minimum Linux', () => {
 });
 
 describe('main bundle', () => {
-  it('imports nothing at run time but Node\'s built-ins, the native modules and electron (ws\'s optional helpers stay optional)', () => {
-    for (const file of ['index.js', 'cli.js']) {
-      const code = readFileSync(path.join(root, 'out', 'main', file), 'utf8');
+  it('imports nothing at run time but Node\'s built-ins, the native modules, electron and its own chunks (ws\'s optional helpers stay optional)', () => {
+    const dir = path.join(root, 'out', 'main');
+    // The entry points and the chunks they load on demand (the build splits shared code so a control command loads little).
+    const files = [...readdirSync(dir).filter((f) => f.endsWith('.js')), ...readdirSync(path.join(dir, 'chunks')).filter((f) => f.endsWith('.js')).map((f) => `chunks/${f}`)];
+    expect(files).toEqual(expect.arrayContaining(['index.js', 'cli.js']));
+    const everywhere = new Set<string>();
+    for (const file of files) {
+      const code = readFileSync(path.join(dir, file), 'utf8');
       const specifiers = new Set([
         // static imports at the top of a line, and calls: require("x"), __require("x"), import("x"), createRequire(import.meta.url)("x")
         ...[...code.matchAll(/^import\s(?:[^;]*?\sfrom\s*)?"([^"]+)"/gm)].map((m) => m[1] as string),
@@ -152,11 +157,14 @@ describe('main bundle', () => {
       ]);
       const external = [...specifiers].filter((s) => !s.startsWith('node:') && !builtinModules.includes(s));
       const allowed = ['better-sqlite3', 'koffi', 'electron', 'bufferutil', 'utf-8-validate'];
-      expect(external.filter((s) => !allowed.includes(s)), file).toEqual([]);
-      expect(external, file).toContain('better-sqlite3');
+      // Relative imports must stay inside out/main (chunks of this build).
+      expect(external.filter((s) => !allowed.includes(s) && !/^\.\.?\//.test(s)), file).toEqual([]);
+      for (const s of external.filter((x) => /^\.\.?\//.test(x))) expect(existsSync(path.join(dir, path.dirname(file), s)), `${file} → ${s}`).toBe(true);
+      for (const s of external) everywhere.add(s);
       // The require shim in the banner is plain text to esbuild: the module must still parse.
-      execFileSync(process.execPath, ['--check', path.join(root, 'out', 'main', file)]);
+      execFileSync(process.execPath, ['--check', path.join(dir, file)]);
     }
+    expect([...everywhere]).toContain('better-sqlite3');
   });
 });
 

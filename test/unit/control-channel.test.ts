@@ -1,4 +1,5 @@
 import http from 'node:http';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callControl, readControlFile, startControlServer, type ControlServer } from '../../main/core/control/control-channel.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
@@ -50,5 +51,18 @@ describe('control channel', () => {
     await server.close();
     expect(readControlFile(dir)).toBeNull();
     expect(await callControl(dir, 'GET', '/v1/status')).toMatchObject({ reachable: false, reason: expect.stringMatching(/no running instance/) });
+  });
+
+  it('treats a damaged or hand-edited control file as no running instance', async () => {
+    const dir = tempDir();
+    const { writeFileSync } = await import('node:fs');
+    const good = { port: 40000, secret: 'x'.repeat(43), pid: 123, relayPort: 17345, startedAt: 1 };
+    for (const bad of ['{', JSON.stringify({ ...good, secret: 'short' }), JSON.stringify({ ...good, port: -1 }), JSON.stringify({ ...good, pid: 1.5 }), 'null']) {
+      writeFileSync(path.join(dir, 'control.json'), bad);
+      expect(readControlFile(dir)).toBeNull();
+    }
+    writeFileSync(path.join(dir, 'control.json'), JSON.stringify({ ...good, extra: true }));
+    expect(readControlFile(dir)).toEqual(good);
+    await expect(callControl(dir, 'POST', '/v1/action', { action: 'x'.repeat(33) })).resolves.toMatchObject({ reachable: false });
   });
 });

@@ -6,20 +6,34 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { z } from 'zod';
 import { isLoopbackHost } from '../relay/upgrade-policy.ts';
 
 export const CONTROL_FILE = 'control.json';
 const MAX_BODY_BYTES = 4096;
 
-const controlFileSchema = z.object({
-  port: z.number().int().positive(),
-  secret: z.string().min(32),
-  pid: z.number().int().positive(),
-  relayPort: z.number().int().nonnegative(),
-  startedAt: z.number(),
-});
-export type ControlFile = z.output<typeof controlFileSchema>;
+export interface ControlFile {
+  port: number;
+  secret: string;
+  pid: number;
+  relayPort: number;
+  startedAt: number;
+}
+
+const isInteger = (value: unknown, min: number): value is number => Number.isInteger(value) && (value as number) >= min;
+
+/**
+ * Checked by hand rather than with zod: the control commands run from hotkeys, and loading zod would triple
+ * their start-up time for a five-field file.
+ */
+function parseControlFile(value: unknown): ControlFile {
+  const v = (value ?? {}) as Record<string, unknown>;
+  if (!isInteger(v.port, 1)) throw new Error('port must be a positive integer');
+  if (typeof v.secret !== 'string' || v.secret.length < 32) throw new Error('secret must be a string of at least 32 characters');
+  if (!isInteger(v.pid, 1)) throw new Error('pid must be a positive integer');
+  if (!isInteger(v.relayPort, 0)) throw new Error('relayPort must be a non-negative integer');
+  if (typeof v.startedAt !== 'number' || !Number.isFinite(v.startedAt)) throw new Error('startedAt must be a number');
+  return { port: v.port, secret: v.secret, pid: v.pid, relayPort: v.relayPort, startedAt: v.startedAt };
+}
 
 export interface ControlHandlers {
   status(): unknown;
@@ -40,7 +54,7 @@ export function readControlFile(dataDir: string): ControlFile | null {
   const file = controlFilePath(dataDir);
   if (!existsSync(file)) return null;
   try {
-    return controlFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    return parseControlFile(JSON.parse(readFileSync(file, 'utf8')));
   } catch {
     return null;
   }
@@ -70,9 +84,9 @@ export async function startControlServer(dataDir: string, relayPort: number, han
     if (req.method === 'POST' && req.url === '/v1/action') {
       readBody(req)
         .then(async (text) => {
-          const parsed = z.object({ action: z.string().max(32) }).safeParse(safeJson(text));
-          if (!parsed.success) return reply(400, { error: 'body must be JSON like {"action":"mute"}' });
-          const { status, body } = await handlers.action(parsed.data.action);
+          const action = (safeJson(text) as { action?: unknown } | null)?.action;
+          if (typeof action !== 'string' || action.length > 32) return reply(400, { error: 'body must be JSON like {"action":"mute"}' });
+          const { status, body } = await handlers.action(action);
           reply(status, body);
         })
         .catch((error: unknown) => reply(400, { error: error instanceof Error ? error.message : String(error) }));
