@@ -19,6 +19,7 @@ export const IPC_CHANNELS = [
   'exportLog',
   'cancelExport',
   'listMicrophones',
+  'recordHotkeys',
 ] as const;
 export type IpcChannel = (typeof IPC_CHANNELS)[number];
 
@@ -45,7 +46,7 @@ const EVERY_VIEW: readonly IpcChannel[] = ['getStatus', 'getSettings'];
 export const VIEW_CHANNELS: Readonly<Record<AppView, readonly IpcChannel[]>> = {
   status: [...EVERY_VIEW, 'command', 'openWindow'],
   pairing: [...EVERY_VIEW, 'pendingPairings', 'decidePairing'],
-  settings: [...EVERY_VIEW, 'updateSettings', 'listPairings', 'revokePairing', 'unblockClient', 'listMicrophones'],
+  settings: [...EVERY_VIEW, 'updateSettings', 'listPairings', 'revokePairing', 'unblockClient', 'listMicrophones', 'recordHotkeys'],
   assistant: [...EVERY_VIEW, 'previewPolicy', 'savePolicy'],
   log: [...EVERY_VIEW, 'logCalls', 'logTimeline', 'logTotals', 'exportLog', 'cancelExport'],
   indicator: EVERY_VIEW,

@@ -161,6 +161,7 @@ export const IPC_ARGS = {
   exportLog: z.tuple([z.enum(LOG_EXPORT_FORMATS), logFilterSchema, z.string().min(1).max(64)]),
   cancelExport: z.tuple([]),
   listMicrophones: z.tuple([]),
+  recordHotkeys: z.tuple([z.boolean()]),
 } satisfies Record<IpcChannel, z.ZodType>;
 
 export interface IpcResults {
@@ -183,6 +184,8 @@ export interface IpcResults {
   cancelExport: boolean;
   /** The microphones the app can control; `error` says why there are none to choose from. */
   listMicrophones: { devices: Array<{ id: string; name: string; isDefault: boolean }>; error: string | null };
+  /** While a hotkey field records, the global hotkeys are let go, so pressing one reaches the field. */
+  recordHotkeys: boolean;
 }
 
 export type IpcArgs<C extends IpcChannel> = z.input<(typeof IPC_ARGS)[C]>;

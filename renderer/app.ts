@@ -178,7 +178,8 @@ async function settingsView(root: HTMLElement): Promise<void> {
     h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', { id: `${id}-hint` }, hint) : null);
   // Recorded from the keys pressed (hotkey-field.ts), never typed in Electron's syntax.
   const hotkeyInputs = (['toggleMute', 'mute', 'unmute', 'hold'] as const).map((action) => {
-    const field = hotkeyField(`hotkey-${action}`, settings.hotkeys[action], { none: t('settings.hotkeyNone'), recording: t('settings.hotkeyRecording') }, 'hotkey-hint');
+    const field = hotkeyField(`hotkey-${action}`, settings.hotkeys[action], { none: t('settings.hotkeyNone'), recording: t('settings.hotkeyRecording') }, 'hotkey-hint',
+      (recording) => void api.recordHotkeys(recording));
     return { action, ...field };
   });
   const paused = h('input', { type: 'checkbox', id: 'hotkeys-paused', checked: settings.hotkeysPaused });

@@ -20,7 +20,8 @@ export function showAccelerator(accelerator: string): string {
   return displayAccelerator(accelerator, PLATFORM);
 }
 
-export function hotkeyField(id: string, initial: string, text: HotkeyFieldText, describedBy: string): HotkeyField {
+/** `onRecording` hears when recording starts and stops (the app lets its global hotkeys go meanwhile). */
+export function hotkeyField(id: string, initial: string, text: HotkeyFieldText, describedBy: string, onRecording: (recording: boolean) => void): HotkeyField {
   const input = document.createElement('input');
   input.id = id;
   input.autocomplete = 'off';
@@ -41,11 +42,13 @@ export function hotkeyField(id: string, initial: string, text: HotkeyFieldText, 
     before = value;
     input.placeholder = text.recording;
     input.classList.add('recording');
+    onRecording(true);
   });
   input.addEventListener('blur', () => {
     input.placeholder = text.none;
     input.classList.remove('recording');
     show();
+    onRecording(false);
   });
   input.addEventListener('keydown', (event) => {
     const step = captureStep(event, PLATFORM);

@@ -204,8 +204,11 @@ describe('settings window', () => {
 
     // Backspace clears and Escape puts back what was there; text cannot be typed in (each key replaces the
     // last, and a key alone is refused on save, as above); a combination is recorded.
+    expect([...platform.registered.keys()].sort()).toEqual(['CommandOrControl+Alt+H', 'CommandOrControl+Alt+M']);
     await hold.click();
     await expect.poll(() => hold.getAttribute('placeholder')).toBe('Press the keys…');
+    // While a field records, the app lets its global hotkeys go: the OS would hand them to the app, not the field.
+    await expect.poll(() => platform.registered.size).toBe(0);
     await hold.press('Backspace');
     expect(await hold.inputValue()).toBe('');
     await hold.press('Escape');
@@ -223,6 +226,9 @@ describe('settings window', () => {
     expect(await field.inputValue()).toBe('Ctrl+Alt+K');
     await page.locator('#hotkey-unmute').press('Backspace');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'window-settings-hotkey.png') });
+    // Leaving the fields gives the saved hotkeys back until the new ones are saved.
+    await page.locator('#hotkeys-paused').focus();
+    await expect.poll(() => [...platform.registered.keys()].sort()).toEqual(['CommandOrControl+Alt+H', 'CommandOrControl+Alt+M']);
 
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('.message').textContent()).toBe('Saved.');

@@ -51,6 +51,9 @@ const ATTENTION: ReadonlySet<Problem['kind']> = new Set(['no_tab', 'pairing_wait
 /** How long without any connected tab before it counts as a problem (a reload is not one). */
 const NO_TAB_GRACE_MS = 20_000;
 
+/** The longest a settings window may hold the hotkeys off while recording one. */
+const RECORDING_LIMIT_MS = 60_000;
+
 const HOTKEY_TO_ACTION: Record<Exclude<HotkeyAction, 'hold'>, CardAction> = { toggleMute: 'toggle', mute: 'mute', unmute: 'unmute' };
 
 export class DesktopController {
@@ -78,6 +81,8 @@ export class DesktopController {
   /** DATA_DIR/logs/companion.log, rotated; the core's events and this controller's own. */
   private logging: Logging | null = null;
   private log!: Logger;
+  /** Gives the hotkeys back if a settings window stops recording without saying so (closed mid-way). */
+  private recordingTimer: NodeJS.Timeout | undefined;
   readonly handlers: IpcHandlers;
 
   constructor(dataDir: string, platform: DesktopPlatform, now: () => number = Date.now) {
@@ -269,6 +274,7 @@ export class DesktopController {
   async stop(): Promise<void> {
     clearInterval(this.ticker);
     clearInterval(this.schedulerTimer);
+    clearTimeout(this.recordingTimer);
     this.runningExport?.abort();
     this.readDb?.close();
     this.hotkeys.clear();
@@ -425,6 +431,17 @@ export class DesktopController {
         if (!this.runningExport) return false;
         this.runningExport.abort();
         return true;
+      },
+      recordHotkeys: async (recording) => {
+        clearTimeout(this.recordingTimer);
+        // A registered global hotkey never reaches a window: the OS hands it to the app's shortcut instead.
+        this.hotkeys.apply(this.settings.hotkeys, recording || this.settings.hotkeysPaused);
+        if (recording) {
+          this.recordingTimer = setTimeout(() => this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused), RECORDING_LIMIT_MS);
+          this.recordingTimer.unref();
+        }
+        this.changed();
+        return recording;
       },
       listMicrophones: async () => {
         let port: MicrophonePort | null = null;
