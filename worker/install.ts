@@ -3,6 +3,7 @@
 // installation. It also shows what the worker in this browser last reported, with what to do when the browser
 // blocks it.
 import { Bx24Frame, parseFrameName } from './bx24-frame.ts';
+import { checkPortal } from './portals.ts';
 import { RestClient } from './rest.ts';
 import { readStatus } from './worker-status.ts';
 
@@ -96,6 +97,12 @@ async function main(): Promise<void> {
     $('intro').textContent = 'Open this page from Bitrix24: it is the install page of the Operator Companion application.';
     return;
   }
+  const portal = await checkPortal(context);
+  $('portal-check').textContent = portal.ok
+    ? `The worker host serves this portal (${portal.parentOrigin} is listed in portals.json).`
+    : `The worker will not start here: ${portal.reason}. Put this portal's address in portals.json beside index.html (see the README).`;
+  $('portal-check').dataset.state = portal.ok ? 'ok' : 'refused';
+  if (!portal.ok) console.error(`[Operator Companion] ${portal.reason}`);
   const frame = new Bx24Frame(context);
   showWorkerStatus(context.parentOrigin);
   const init = await frame.getInitData();

@@ -8,6 +8,7 @@ import { Bx24Frame, parseFrameName } from './bx24-frame.ts';
 import { runCardCommand } from './card-commands.ts';
 import { Outbox, type Identity } from './outbox.ts';
 import { persistence, safeKey } from './persistence.ts';
+import { checkPortal } from './portals.ts';
 import { RelayClient } from './relay-client.ts';
 import { RestClient } from './rest.ts';
 import { publishStatus } from './worker-status.ts';
@@ -111,6 +112,13 @@ async function main(): Promise<void> {
   const context = parseFrameName(window.name);
   if (!context) {
     document.body.textContent = 'This page is the Operator Companion worker; Bitrix24 loads it in the background of every page.';
+    return;
+  }
+  // Only inside a portal this deployment serves, as the browser (not the embedding page) tells it.
+  const portal = await checkPortal(context);
+  if (!portal.ok) {
+    console.error(`[Operator Companion] the worker does not start: ${portal.reason}`);
+    publishStatus(context.appSid, { state: 'refused', detail: portal.reason, port: null, attempts: 0 });
     return;
   }
   const frame = new Bx24Frame(context);

@@ -14,6 +14,10 @@ export type ConnectionState =
   | 'connected'
   | 'app_not_running'
   | 'blocked_by_browser'
+  /** The page embedding the worker is not a portal this deployment serves (portals.json). */
+  | 'refused'
+  /** Something answers on the port but cannot prove it is the app this browser paired with. */
+  | 'unproven'
   | 'stopped';
 
 export interface ClientStatus {

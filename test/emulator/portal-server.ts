@@ -8,6 +8,8 @@ import { selfSignedCertificate } from './certificate.ts';
 
 export const PORTAL_HOST = 'portal.test';
 export const WORKER_HOST = 'worker.test';
+/** A web page on another site that frames the worker and answers the frame protocol itself (an attacker). */
+export const HOSTILE_HOST = 'hostile.test';
 
 export interface RestCall {
   method: string;
@@ -25,6 +27,13 @@ export interface Emulator {
   portalUrl(options?: { relayPort?: number; sid?: string; user?: string; mode?: 'browser' | 'desktop'; lateEventsMs?: number; cardAtBind?: string }): string;
   /** The portal showing the application's install page in its frame. */
   installUrl(): string;
+  /** The same portal page served from `HOSTILE_HOST`: another site framing the worker as if it were Bitrix24. */
+  hostileUrl(options?: { relayPort?: number }): string;
+  /**
+   * What the worker host's `portals.json` lists, as the administrator wrote it (default: the emulated portal);
+   * null: no such file.
+   */
+  setPortals(list: string[] | string | null): void;
   close(): Promise<void>;
 }
 
@@ -63,7 +72,7 @@ main{padding:18px}
 <script>${script.replaceAll('</script', '<\\/script')}</script></body></html>`;
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript' };
+const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.json': 'application/json' };
 
 export interface EmulatorOptions {
   workerDir?: string;
@@ -80,7 +89,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (!existsSync(path.join(workerDir, 'index.html'))) throw new Error(`no built worker in ${workerDir}: run npm run build`);
   const portalHost = options.portalHost ?? PORTAL_HOST;
   const workerHost = options.workerHost ?? WORKER_HOST;
-  const tls = selfSignedCertificate([PORTAL_HOST, WORKER_HOST]);
+  const tls = selfSignedCertificate([PORTAL_HOST, WORKER_HOST, HOSTILE_HOST]);
+  /** Set once the ports are known: the emulated portal's origin. */
+  let portals: string[] | string | null = [];
   const page = portalHtml(await portalScript());
   const restCalls: RestCall[] = [];
   const bindings: Array<Record<string, string>> = [];
@@ -144,6 +155,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = new URL(req.url ?? '/', 'https://worker');
     const file = path.join(workerDir, path.normalize(url.pathname).replace(/^(\.\.[/\\])+/, ''));
     req.resume(); // Bitrix24 POSTs the form into the frame; a static host ignores the body.
+    if (url.pathname === '/portals.json') {
+      if (portals === null) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(typeof portals === 'string' ? portals : JSON.stringify(portals));
+      return;
+    }
     if (!file.startsWith(workerDir) || !existsSync(file) || !/\.(html|js)$/.test(file)) {
       res.writeHead(404).end();
       return;
@@ -160,8 +176,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const [portalPort, workerPort] = await Promise.all([listen(portal, options.portalPort ?? 0), listen(worker, options.workerPort ?? 0)]);
   const portalOrigin = `https://${portalHost}:${portalPort}`;
   const workerOrigin = `https://${workerHost}:${workerPort}`;
+  portals = [portalOrigin];
 
-  return {
+  const emulator: Emulator = {
     portalOrigin,
     workerOrigin,
     portalPort,
@@ -180,6 +197,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (o.cardAtBind) url.searchParams.set('cardAtBind', o.cardAtBind);
       return url.toString();
     },
+    hostileUrl(o = {}) {
+      const url = new URL(emulator.portalUrl(o));
+      url.hostname = HOSTILE_HOST;
+      return url.toString();
+    },
+    setPortals(list) {
+      portals = list;
+    },
     installUrl() {
       const url = new URL(`${portalOrigin}/marketplace/app/operator-companion/`);
       url.searchParams.set('worker', `${workerOrigin}/install.html`);
@@ -195,4 +220,5 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     },
   };
+  return emulator;
 }

@@ -1,6 +1,6 @@
 // Real Chromium (Debian's package) driven by playwright-core, launched the way DESIGN.md prescribes.
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { PORTAL_HOST, WORKER_HOST } from '../emulator/portal-server.ts';
+import { HOSTILE_HOST, PORTAL_HOST, WORKER_HOST } from '../emulator/portal-server.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -21,7 +21,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<TestB
     // Playwright gives every launch a fresh, empty profile of its own (the --user-data-dir of DESIGN.md).
     '--disable-component-update', '--disable-sync',
     // The portal and the worker host get names of their own (separate sites, as in Bitrix24), both on 127.0.0.1.
-    `--host-resolver-rules=MAP ${PORTAL_HOST} 127.0.0.1, MAP ${WORKER_HOST} 127.0.0.1`,
+    `--host-resolver-rules=MAP ${PORTAL_HOST} 127.0.0.1, MAP ${WORKER_HOST} 127.0.0.1, MAP ${HOSTILE_HOST} 127.0.0.1`,
   ];
   if (options.publicAddresses?.length) args.push(`--ip-address-space-overrides=${options.publicAddresses.map((a) => `${a}=public`).join(',')}`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
