@@ -1,7 +1,7 @@
 // The supervisor's session log: filters, a calls table that fetches pages from SQL as it scrolls (only the
 // visible rows exist in the DOM), a call's timeline drawn on a time axis, totals per operator and day with a
 // small chart, and exports that run in the main process with a progress bar and a cancel button.
-import { formatDuration, translate, type Language, type MessageKey } from '../common/i18n.ts';
+import { formatDuration, MESSAGES, translate, type Language, type MessageKey } from '../common/i18n.ts';
 import type { CompanionBridge, ExportProgress, IpcResult, IpcResults, LOG_EXPORT_FORMATS, LogCallView, LogFilterInput, LOG_SORT_COLUMNS } from '../common/ipc.ts';
 
 type SortColumn = (typeof LOG_SORT_COLUMNS)[number];
@@ -25,10 +25,19 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 const percent = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(1)}` : '0.0');
+/** Table rows: to the minute, so the column stays narrow; the timeline shows the seconds. */
+const shortTime = (ms: number): string => new Date(ms).toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 const time = (ms: number): string => new Date(ms).toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export async function logView(root: HTMLElement, api: CompanionBridge, language: Language, h: H): Promise<void> {
   const t = (key: MessageKey, params?: Record<string, string | number>): string => translate(language, key, params);
+  /** A word for an identifier from the store, or the identifier itself when the app has none (a newer version wrote it). */
+  const word = (key: string, fallback: string): string => (Object.hasOwn(MESSAGES.en, key) ? t(key as MessageKey) : fallback);
+  const eventWords = (e: { name: string; payload: string | null }): string => {
+    if (e.name !== 'microphone') return word(`event.${e.name}`, e.name);
+    const payload = (e.payload ? JSON.parse(e.payload) : {}) as { muted?: boolean; device?: string | null };
+    return `${t(payload.muted ? 'event.microphone.muted' : 'event.microphone.live')}${payload.device ? `: ${payload.device}` : ''}`;
+  };
   // Totals and exports use this zone: the computer's own unless the supervisor picks another.
   const zoneInput = h('input', { id: 'log-zone', list: 'log-zones', value: Intl.DateTimeFormat().resolvedOptions().timeZone, size: '18', spellcheck: 'false' });
   const zones = h('datalist', { id: 'log-zones' }, ...Intl.supportedValuesOf('timeZone').map((zone) => h('option', { value: zone })));
@@ -69,7 +78,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
 
   // ---------------------------------------------------------------- calls table (virtualised)
   const columns: Array<{ key: string; label: MessageKey; sort?: SortColumn; cell(c: LogCallView): string; numeric?: boolean }> = [
-    { key: 'time', label: 'col.time', sort: 'startedAt', cell: (c) => time(c.startedAt) },
+    { key: 'time', label: 'col.time', sort: 'startedAt', cell: (c) => shortTime(c.startedAt) },
     { key: 'operator', label: 'col.operator', sort: 'operator', cell: (c) => c.operatorName ?? c.operatorId },
     { key: 'phone', label: 'col.phone', sort: 'phone', cell: (c) => c.phoneNumber ?? '—' },
     { key: 'direction', label: 'col.direction', cell: (c) => (c.direction ? t(`status.direction.${c.direction}` as MessageKey) : '—') },
@@ -81,7 +90,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     { key: 'longest', label: 'col.longestMute', numeric: true, cell: (c) => formatDuration(c.longestMuteMs) },
     { key: 'held', label: 'col.held', sort: 'held', numeric: true, cell: (c) => formatDuration(c.heldMs) },
     { key: 'gap', label: 'col.gap', sort: 'gap', numeric: true, cell: (c) => formatDuration(c.gapMs) },
-    { key: 'ended', label: 'col.ended', cell: (c) => c.endReason ?? '…' },
+    { key: 'ended', label: 'col.ended', cell: (c) => (c.endReason ? word(`end.${c.endReason}`, c.endReason) : '…') },
   ];
   const headerRow = h('div', { class: 'log-row log-head', role: 'row' });
   const body = h('div', { class: 'log-body', role: 'rowgroup' });
@@ -93,8 +102,9 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     headerRow.replaceChildren(...columns.map((c) => {
       const active = c.sort === sort.column;
       const label = `${t(c.label)}${active ? (sort.descending ? ' ▼' : ' ▲') : ''}`;
-      if (!c.sort) return h('div', { class: `log-cell col-${c.key}`, role: 'columnheader' }, label);
-      return h('div', { class: `log-cell col-${c.key}`, role: 'columnheader', 'aria-sort': active ? (sort.descending ? 'descending' : 'ascending') : 'none' },
+      const cls = `log-cell col-${c.key}${c.numeric ? ' num' : ''}`;
+      if (!c.sort) return h('div', { class: cls, role: 'columnheader' }, label);
+      return h('div', { class: cls, role: 'columnheader', 'aria-sort': active ? (sort.descending ? 'descending' : 'ascending') : 'none' },
         h('button', { type: 'button', class: 'sort', onclick: () => { sort = { column: c.sort as SortColumn, descending: active ? !sort.descending : true }; void reload(); } }, label));
     }));
   };
@@ -184,7 +194,8 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     timeline.replaceChildren(
       h('h2', {}, `${t('log.timeline')}: ${call.phoneNumber ?? call.callId}`),
       chart, legend,
-      h('ol', { class: 'events' }, ...events.map((e) => h('li', {}, h('time', {}, `+${formatDuration(e.at - start)}`), ` ${e.name}`, e.source !== 'card' ? h('em', {}, ` (${e.source})`) : null))),
+      h('ol', { class: 'events' }, ...events.map((e) => h('li', { title: e.name }, h('time', {}, `+${formatDuration(e.at - start)}`), ` ${eventWords(e)}`,
+        e.source !== 'card' ? h('em', {}, ` (${word(`source.${e.source}`, e.source)})`) : null))),
     );
   };
 

@@ -1,7 +1,9 @@
 // A session log of a chosen size, written straight into a real store (the same schema the app writes):
 // operators, tabs, calls with their figures and their events. For export tests, window tests and benchmarks.
-// The stored figures follow a simple pattern of their own; they are not recomputed from the seeded events.
+// Each call's events are a real card sequence (opened, mutes and holds, hung up) and its stored figures are
+// computed from them by the app's own timeline, so a call's row and its timeline never contradict each other.
 import path from 'node:path';
+import { summarizeCall, type TimelineEvent } from '../../main/core/calls/timeline.ts';
 import { DATABASE_FILE, openDatabase } from '../../main/core/store/database.ts';
 
 export interface SeedOptions {
@@ -39,18 +41,26 @@ export function seedStore(dataDir: string, options: SeedOptions): { calls: numbe
       const op = ((c - 1) % operators) + 1;
       const startedAt = start + c * spacing;
       const duration = 30_000 + (c % 600) * 1_000;
-      const muted = (c % 7) * 3_000;
-      const held = (c % 5) * 2_000;
-      mutedTotal += muted;
-      heldTotal += held;
-      call.run(op, op, `externalCall.seed.${c}`, `+7495${String(1_000_000 + c).slice(-7)}`, c % 3 === 0 ? 'outgoing' : 'incoming', startedAt, startedAt + duration, duration, muted, muted > 0 ? 1 : 0, muted, held, held > 0 ? 1 : 0);
       const n = c === options.calls ? options.events - eventCount : Math.min(perCall, options.events - eventCount);
+      // Between opening and hanging up, the card is muted and unmuted, held and resumed, in an order that
+      // differs from call to call; times are whole seconds so exported seconds add up exactly.
+      const events: Array<TimelineEvent & { payload: unknown }> = [];
       for (let e = 0; e < n; e += 1) {
-        const at = startedAt + Math.floor((duration * e) / Math.max(1, n));
-        const name = e === 0 ? 'initialized' : e === n - 1 ? 'hangupButtonClick' : 'muteButtonClick';
-        const payload = name === 'initialized' ? `{"callId":"externalCall.seed.${c}"}` : name === 'muteButtonClick' ? `{"muted":${e % 2 === 1}}` : null;
+        const at = startedAt + Math.floor((duration * e) / Math.max(1, n) / 1_000) * 1_000;
+        const step = (e + c) % 4;
+        const name = e === 0 ? 'initialized' : e === n - 1 ? 'hangupButtonClick' : step < 2 ? 'muteButtonClick' : 'holdButtonClick';
+        const payload = name === 'initialized' ? { callId: `externalCall.seed.${c}` } : name === 'muteButtonClick' ? { muted: step === 0 } : name === 'holdButtonClick' ? { held: step === 2 } : null;
+        events.push({ name, at, payload });
+      }
+      // A call seeded with too few events to include its hang-up still ends, at the end of its duration.
+      const figures = summarizeCall(events.at(-1)?.name === 'hangupButtonClick' ? events : [...events, { name: 'hangupButtonClick', at: startedAt + duration, payload: null }]);
+      mutedTotal += figures.mutedMs;
+      heldTotal += figures.heldMs;
+      call.run(op, op, `externalCall.seed.${c}`, `+7495${String(1_000_000 + c).slice(-7)}`, c % 3 === 0 ? 'outgoing' : 'incoming', startedAt, figures.endedAt,
+        figures.durationMs, figures.mutedMs, figures.muteCount, figures.longestMuteMs, figures.heldMs, figures.holdCount);
+      for (const e of events) {
         eventCount += 1;
-        event.run(`seed-${c}-${e}`, op, c, eventCount, name, payload, at, at, at + 5);
+        event.run(`seed-${c}-${eventCount}`, op, c, eventCount, e.name, e.payload === null ? null : JSON.stringify(e.payload), e.at, e.at, e.at + 5);
       }
     }
   })();
