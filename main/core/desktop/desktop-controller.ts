@@ -1,27 +1,26 @@
-// The desktop app without Electron: settings, the running instance, pairing prompts, hotkeys, reminders, the
-// status the tray and windows render, and the handlers behind every IPC call. The Electron layer supplies a
+// The desktop app without Electron: settings, the running instance, pairing prompts, hotkeys, reminders and the
+// status the tray and windows render (built here, once per change, and pushed). The IPC calls are a table over
+// this (ipc-handlers.ts); the session log and its exports are a service of their own (session-log-service.ts). The Electron layer supplies a
 // `DesktopPlatform` (shortcuts, notifications, dialogs, windows) and renders what this emits; tests supply
 // fakes typed against Electron's own declarations and drive the real core.
 import { acceleratorPlatform, displayAccelerator } from '../../../common/accelerator.ts';
-import { browserPolicy } from '../../../common/browser-policy.ts';
 import { formatDuration, resolveLanguage, translate, type Language, type MessageKey } from '../../../common/i18n.ts';
-import type Database from 'better-sqlite3';
-import type { ExportProgress, IpcArgs, IpcResults, LogExportFormat, LogFilterInput, Problem, StatusView } from '../../../common/ipc.ts';
+import type { ExportProgress, IpcArgs, IpcResults, Problem, StatusView } from '../../../common/ipc.ts';
 import type { IpcChannel, WindowView } from '../../../common/ipc-channels.ts';
 import type { HotkeyAction, Settings } from '../../../common/settings.ts';
 import type { CardAction, CommandResponse } from '../calls/call-state.ts';
-import { exportToFile, fileFormat, openForExport, type ExportOptions } from '../export/export-log.ts';
-import { isValidTimeZone } from '../export/time-zone.ts';
-import { APP_VERSION, type CompanionStatus } from '../companion.ts';
+import { exportToFile } from '../export/export-log.ts';
+import { APP_VERSION, type Companion, type CompanionStatus } from '../companion.ts';
 import { startInstance, type Instance } from '../instance.ts';
 import { fileLogging, type Logger, type Logging } from '../logging/logger.ts';
 import { storeCounts } from '../store/session-store.ts';
 import { deviceChoice } from '../microphone/microphone.ts';
 import type { MicrophonePort } from '../microphone/microphone-port.ts';
-import { callTimeline, dailyTotals, queryCalls } from '../log/session-log.ts';
 import { loadSettings, saveSettings, updateSettings } from '../settings.ts';
 import { diagnosticsFileName, runtimeVersions, writeDiagnostics } from './diagnostics.ts';
 import { HotkeyManager, type ShortcutRegistry } from './hotkeys.ts';
+import { createIpcHandlers } from './ipc-handlers.ts';
+import { SessionLogService } from './session-log-service.ts';
 import { ScheduledExports } from './scheduled-export.ts';
 import { PairingPrompts } from './pairing-prompts.ts';
 
@@ -66,10 +65,7 @@ export class DesktopController {
   readonly prompts: PairingPrompts;
   private readonly hotkeys: HotkeyManager;
   private readonly listeners = new Set<(status: StatusView) => void>();
-  private readonly exportListeners = new Set<(progress: ExportProgress) => void>();
-  private runningExport: AbortController | null = null;
-  /** A read-only connection for the session-log window and exports, so they never hold up the writer. */
-  private readDb: Database.Database | null = null;
+  readonly sessionLog: SessionLogService;
   private readonly startedAt: number;
   private ticker: NodeJS.Timeout | undefined;
   private scheduler: ScheduledExports | null = null;
@@ -92,7 +88,8 @@ export class DesktopController {
     this.startedAt = now();
     this.prompts = new PairingPrompts(now);
     this.hotkeys = new HotkeyManager(platform.shortcuts, (action) => void this.hotkey(action));
-    this.handlers = this.createHandlers();
+    this.sessionLog = new SessionLogService({ dataDir, chooseSavePath: (name) => platform.chooseSavePath(name), log: () => this.log });
+    this.handlers = createIpcHandlers(this);
   }
 
   async start(): Promise<void> {
@@ -134,7 +131,7 @@ export class DesktopController {
       dataDir: this.dataDir,
       timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       now: this.now,
-      run: (file, options) => exportToFile(this.reader(), options, file),
+      run: (file, options) => exportToFile(this.sessionLog.reader(), options, file),
     });
     const tick = (): void => void this.scheduler?.tick(this.settings.scheduledExport).then((run) => run && this.changed());
     this.schedulerTimer = setInterval(tick, 30_000);
@@ -176,46 +173,7 @@ export class DesktopController {
   }
 
   onExportProgress(listener: (progress: ExportProgress) => void): () => void {
-    this.exportListeners.add(listener);
-    return () => this.exportListeners.delete(listener);
-  }
-
-  private reader(): Database.Database {
-    this.readDb ??= openForExport(this.dataDir);
-    return this.readDb;
-  }
-
-  private progress(progress: ExportProgress): void {
-    for (const listener of this.exportListeners) listener(progress);
-  }
-
-  /** Runs an export in the background: the window hears progress and the result; one at a time. */
-  private async startExport(format: LogExportFormat, filter: LogFilterInput, timeZone: string): Promise<{ started: boolean }> {
-    if (this.runningExport) throw new Error('an export is already running');
-    const { extension, ...engineFormat } = fileFormat(format);
-    const file = await this.platform.chooseSavePath(`operator-companion-calls.${extension}`);
-    if (file === null) return { started: false };
-    const cancel = new AbortController();
-    this.runningExport = cancel;
-    const options: ExportOptions = {
-      kind: 'calls',
-      ...engineFormat,
-      timeZone,
-      signal: cancel.signal,
-      onProgress: (done, total) => this.progress({ running: true, done, total }),
-      ...filter,
-    };
-    this.progress({ running: true, done: 0, total: 0 });
-    void exportToFile(this.reader(), options, file)
-      .then((rows) => this.progress({ running: false, done: rows, total: rows, result: { ok: true, path: file, rows } }))
-      .catch((error: unknown) => {
-        if (!cancel.signal.aborted) this.log.warn('exportFailed', { format, message: error instanceof Error ? error.message : String(error) });
-        this.progress({ running: false, done: 0, total: 0, result: { ok: false, error: cancel.signal.aborted ? 'cancelled; no file was written' : error instanceof Error ? error.message : String(error) } });
-      })
-      .finally(() => {
-        this.runningExport = null;
-      });
-    return { started: true };
+    return this.sessionLog.onProgress(listener);
   }
 
   status(): StatusView {
@@ -268,15 +226,14 @@ export class DesktopController {
   }
 
   async setHotkeysPaused(paused: boolean): Promise<void> {
-    await this.handlers.updateSettings({ hotkeysPaused: paused });
+    this.applySettings({ hotkeysPaused: paused });
   }
 
   async stop(): Promise<void> {
     clearInterval(this.ticker);
     clearInterval(this.schedulerTimer);
     clearTimeout(this.recordingTimer);
-    this.runningExport?.abort();
-    this.readDb?.close();
+    this.sessionLog.close();
     this.hotkeys.clear();
     this.prompts.dispose();
     await this.instance?.stop();
@@ -294,7 +251,7 @@ export class DesktopController {
     if (file === null) return { saved: false };
     let counts: Parameters<typeof writeDiagnostics>[1]['counts'];
     try {
-      counts = storeCounts(this.reader());
+      counts = storeCounts(this.sessionLog.reader());
     } catch (error) {
       counts = { error: error instanceof Error ? error.message : String(error) };
     }
@@ -316,6 +273,65 @@ export class DesktopController {
       diagnostics?.error('saveFailed', { message });
       this.platform.notify('Operator Companion', this.t('notify.diagnosticsFailed', { message }));
       throw error;
+    }
+  }
+
+  /** What the settings window shows: the settings, what was wrong with the file, the last daily exports. */
+  settingsView(): IpcResults['getSettings'] {
+    return { settings: this.settings, problems: this.settingsProblems, scheduledRuns: this.scheduler?.history().slice(-5) ?? [] };
+  }
+
+  /** Validates, saves and applies a change of settings; throws with what is wrong. */
+  applySettings(change: Record<string, unknown>): IpcResults['updateSettings'] {
+    const result = updateSettings(this.settings, change);
+    if (!result.ok) throw new Error(result.error);
+    const previous = this.settings;
+    saveSettings(this.dataDir, result.settings);
+    this.settings = result.settings;
+    this.settingsProblems = [];
+    if (previous.startAtLogin !== this.settings.startAtLogin) this.platform.setStartAtLogin(this.settings.startAtLogin);
+    this.instance.companion.setAllowedOrigins(this.settings.allowedOrigins);
+    const hotkeys = this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
+    this.logHotkeys(hotkeys);
+    this.changed();
+    return { settings: this.settings, hotkeys };
+  }
+
+  /** While a settings field records a hotkey the global ones are let go: the OS would hand the keys to them. */
+  recordHotkeys(recording: boolean): boolean {
+    clearTimeout(this.recordingTimer);
+    this.hotkeys.apply(this.settings.hotkeys, recording || this.settings.hotkeysPaused);
+    if (recording) {
+      this.recordingTimer = setTimeout(() => this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused), RECORDING_LIMIT_MS);
+      this.recordingTimer.unref();
+    }
+    this.changed();
+    return recording;
+  }
+
+  platformSaveFile(suggestedName: string, data: Buffer): Promise<string | null> {
+    return this.platform.saveFile(suggestedName, data);
+  }
+
+  openWindow(view: WindowView): void {
+    this.platform.openWindow(view);
+  }
+
+  get companion(): Companion {
+    return this.instance.companion;
+  }
+
+  /** The microphones a settings window can offer; `error` says why there are none. */
+  async microphones(): Promise<IpcResults['listMicrophones']> {
+    let port: MicrophonePort | null = null;
+    try {
+      port = this.platform.microphone();
+      if (!port) return { devices: [], error: this.t('mic.notSupported') };
+      return { devices: await port.list(), error: null };
+    } catch (error) {
+      return { devices: [], error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      await port?.close();
     }
   }
 
@@ -377,84 +393,5 @@ export class DesktopController {
       this.remindedForMuteAt = since;
       this.platform.notify('Operator Companion', this.t('notify.reminder', { duration: formatDuration(status.now - since) }));
     }
-  }
-
-  private createHandlers(): IpcHandlers {
-    return {
-      getStatus: async () => this.status(),
-      command: async (action) => {
-        const response = await this.command(action, 'window');
-        return { ok: response.ok, outcome: response.outcome, message: response.message };
-      },
-      getSettings: async () => ({ settings: this.settings, problems: this.settingsProblems, scheduledRuns: this.scheduler?.history().slice(-5) ?? [] }),
-      updateSettings: async (change) => {
-        const result = updateSettings(this.settings, change);
-        if (!result.ok) throw new Error(result.error);
-        const previous = this.settings;
-        saveSettings(this.dataDir, result.settings);
-        this.settings = result.settings;
-        this.settingsProblems = [];
-        if (previous.startAtLogin !== this.settings.startAtLogin) this.platform.setStartAtLogin(this.settings.startAtLogin);
-        this.instance.companion.setAllowedOrigins(this.settings.allowedOrigins);
-        const hotkeys = this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
-        this.logHotkeys(hotkeys);
-        this.changed();
-        return { settings: this.settings, hotkeys };
-      },
-      listPairings: async () => ({ paired: this.instance.companion.pairing.list(), blocked: this.instance.companion.pairing.blocked() }),
-      revokePairing: async (id) => this.instance.companion.revokePairing(id),
-      unblockClient: async (id) => this.instance.companion.pairing.unblock(id),
-      pendingPairings: async () => this.prompts.list(),
-      decidePairing: async (id, allow) => this.prompts.decide(id, allow),
-      previewPolicy: async (portal, platform) => browserPolicy(portal, platform),
-      savePolicy: async (portal, platform) => {
-        const file = browserPolicy(portal, platform);
-        const data = file.encoding === 'utf16le' ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(file.content, 'utf16le')]) : Buffer.from(file.content, 'utf8');
-        const path = await this.platform.saveFile(file.fileName, data);
-        return path === null ? { saved: false } : { saved: true, path };
-      },
-      openWindow: async (view) => {
-        this.platform.openWindow(view);
-        return view;
-      },
-      logCalls: async (filter, sort, page) => queryCalls(this.reader(), filter, sort, page),
-      logTimeline: async (id) => callTimeline(this.reader(), id),
-      logTotals: async (filter, timeZone) => {
-        if (!isValidTimeZone(timeZone)) throw new Error(`"${timeZone}" is not a time zone`);
-        return dailyTotals(this.reader(), filter, timeZone);
-      },
-      exportLog: (format, filter, timeZone) => {
-        if (!isValidTimeZone(timeZone)) throw new Error(`"${timeZone}" is not a time zone`);
-        return this.startExport(format, filter, timeZone);
-      },
-      cancelExport: async () => {
-        if (!this.runningExport) return false;
-        this.runningExport.abort();
-        return true;
-      },
-      recordHotkeys: async (recording) => {
-        clearTimeout(this.recordingTimer);
-        // A registered global hotkey never reaches a window: the OS hands it to the app's shortcut instead.
-        this.hotkeys.apply(this.settings.hotkeys, recording || this.settings.hotkeysPaused);
-        if (recording) {
-          this.recordingTimer = setTimeout(() => this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused), RECORDING_LIMIT_MS);
-          this.recordingTimer.unref();
-        }
-        this.changed();
-        return recording;
-      },
-      listMicrophones: async () => {
-        let port: MicrophonePort | null = null;
-        try {
-          port = this.platform.microphone();
-          if (!port) return { devices: [], error: this.t('mic.notSupported') };
-          return { devices: await port.list(), error: null };
-        } catch (error) {
-          return { devices: [], error: error instanceof Error ? error.message : String(error) };
-        } finally {
-          await port?.close();
-        }
-      },
-    };
   }
 }
