@@ -132,7 +132,7 @@ function followPower(controller: DesktopController): void {
   powerMonitor.on('lock-screen', away);
   powerMonitor.on('suspend', away);
   // After sleep the tabs reconnect by themselves; re-render at once so the tray is not stale meanwhile.
-  const refresh = (): void => void controller.handlers.getStatus();
+  const refresh = (): void => controller.publishStatus();
   powerMonitor.on('resume', refresh);
   powerMonitor.on('unlock-screen', refresh);
 }

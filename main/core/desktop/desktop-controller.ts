@@ -121,11 +121,11 @@ export class DesktopController {
     }
     this.logHotkeys(this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused));
     this.log.info('started', { version: APP_VERSION, port: this.instance.companion.port });
-    this.instance.companion.state.onChange(() => this.changed());
-    this.instance.companion.microphone?.onChange(() => this.changed());
-    this.prompts.onChange(() => this.changed());
+    this.instance.companion.state.onChange(() => this.publishStatus());
+    this.instance.companion.microphone?.onChange(() => this.publishStatus());
+    this.prompts.onChange(() => this.publishStatus());
     // Durations in the tooltip and the status window, the reminder, and the "no tab" problem need a clock.
-    this.ticker = setInterval(() => this.changed(), 1_000);
+    this.ticker = setInterval(() => this.publishStatus(), 1_000);
     this.ticker.unref();
     this.scheduler = new ScheduledExports({
       dataDir: this.dataDir,
@@ -133,11 +133,11 @@ export class DesktopController {
       now: this.now,
       run: (file, options) => exportToFile(this.sessionLog.reader(), options, file),
     });
-    const tick = (): void => void this.scheduler?.tick(this.settings.scheduledExport).then((run) => run && this.changed());
+    const tick = (): void => void this.scheduler?.tick(this.settings.scheduledExport).then((run) => run && this.publishStatus());
     this.schedulerTimer = setInterval(tick, 30_000);
     this.schedulerTimer.unref();
     tick();
-    this.changed();
+    this.publishStatus();
   }
 
   private openMicrophone(): { port: MicrophonePort; choice: NonNullable<ReturnType<typeof deviceChoice>>; endOfCall: Settings['microphone']['endOfCall'] } | null {
@@ -293,7 +293,7 @@ export class DesktopController {
     this.instance.companion.setAllowedOrigins(this.settings.allowedOrigins);
     const hotkeys = this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
     this.logHotkeys(hotkeys);
-    this.changed();
+    this.publishStatus();
     return { settings: this.settings, hotkeys };
   }
 
@@ -305,7 +305,7 @@ export class DesktopController {
       this.recordingTimer = setTimeout(() => this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused), RECORDING_LIMIT_MS);
       this.recordingTimer.unref();
     }
-    this.changed();
+    this.publishStatus();
     return recording;
   }
 
@@ -375,7 +375,8 @@ export class DesktopController {
     return problems;
   }
 
-  private changed(): void {
+  /** Builds the status once and pushes it to the tray, the windows and the cues. */
+  publishStatus(): void {
     if (!this.instance) return;
     const status = this.status();
     this.cues(status);
