@@ -19,11 +19,16 @@ function portalError(value: unknown): string | null {
   return null;
 }
 
-/** Interprets one reply of the portal to a `CallCard*` command. */
+/**
+ * Interprets one reply of the portal to a `CallCard*` command. The raw reply is never passed on: only the error
+ * code (short text) and, for a success, a list of short strings (the UI states) or nothing.
+ */
 export function interpretReply(reply: { answered: true; value: unknown } | { answered: false }): CommandResult {
   if (!reply.answered) return { outcome: 'no_answer' };
-  const error = portalError(reply.value);
+  const error = portalError(reply.value)?.slice(0, 200) ?? null;
   if (error === 'Call card is undefined') return { outcome: 'no_call', detail: error };
   if (error !== null) return { outcome: 'card_refused', detail: error };
-  return { outcome: 'ok', result: reply.value };
+  const list = reply.value;
+  const plain = Array.isArray(list) && list.length <= 32 && list.every((v) => typeof v === 'string' && v.length <= 64);
+  return plain ? { outcome: 'ok', result: list } : { outcome: 'ok' };
 }

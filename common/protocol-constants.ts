@@ -73,3 +73,21 @@ export type CommandOutcome = (typeof COMMAND_OUTCOMES)[number];
 export const OPERATOR_STATES = ['not_connected', 'waiting', 'live', 'muted', 'on_hold', 'pending'] as const;
 export type OperatorState = (typeof OPERATOR_STATES)[number];
 
+
+/**
+ * Proving the app (docs/protocol.md): before a paired worker says who it is, the app shows it holds that
+ * pairing's secret. The worker names the pairing by `keyId` = hex SHA-256 of `keyIdInput(tokenHash)` and sends a
+ * fresh nonce; the app answers HMAC-SHA256 keyed with the UTF-8 of `tokenHash` (hex SHA-256 of the token, all the
+ * app keeps) over `proofMessage(workerOrigin, appPort, nonce)`. The port binds the proof to the socket the worker
+ * opened, so a program on another port cannot pass on the real app's answer.
+ */
+export const KEY_ID_CONTEXT = 'operator-companion/key-id/v1';
+export const PROOF_CONTEXT = 'operator-companion/pairing-proof/v1';
+
+export function keyIdInput(tokenHash: string): string {
+  return `${KEY_ID_CONTEXT}\n${tokenHash}`;
+}
+
+export function proofMessage(workerOrigin: string, appPort: number, nonce: string): string {
+  return `${PROOF_CONTEXT}\n${workerOrigin}\n${appPort}\n${nonce}`;
+}

@@ -3,6 +3,7 @@
 // worker page) validate what the server sends.
 import { z } from 'zod';
 import { CARD_COMMAND_NAMES } from './bitrix24.ts';
+import { checkCardCommand } from './card-commands.ts';
 import { COMMAND_SOURCES, describeZodError } from './card-events.ts';
 import { ERROR_CODES, SERVER_NAME, type ErrorCode } from './protocol-constants.ts';
 
@@ -20,6 +21,8 @@ export {
   SERVER_NAME,
   SUPPORTED_PROTOCOL_VERSIONS,
   closeReasonOf,
+  keyIdInput,
+  proofMessage,
   type CloseReason,
   type CommandOutcome,
   type ErrorCode,
@@ -85,7 +88,18 @@ export const reportSchema = z
   })
   .strict();
 
+/** A paired worker asks the app to prove it holds the pairing's secret, before it identifies. */
+export const challengeSchema = z
+  .object({
+    type: z.literal('challenge'),
+    keyId: z.string().regex(/^[0-9a-f]{64}$/),
+    nonce: z.string().regex(/^[A-Za-z0-9_-]{22,128}$/),
+  })
+  .strict();
+export type ChallengeMessage = z.output<typeof challengeSchema>;
+
 export const workerMessageSchema = z.discriminatedUnion('type', [
+  challengeSchema,
   identifySchema,
   eventMessageSchema,
   commandResultSchema,
@@ -141,13 +155,23 @@ export const errorMessageSchema = z.object({
   permanent: z.boolean(),
 });
 
-export const commandSchema = z.object({
-  type: z.literal('command'),
-  id: messageId,
-  command: z.enum(CARD_COMMAND_NAMES),
-  params: z.record(z.string(), z.unknown()),
-  source: z.enum(COMMAND_SOURCES),
-  timeoutMs: z.number().int().positive(),
+export const commandSchema = z
+  .object({
+    type: z.literal('command'),
+    id: messageId,
+    command: z.enum(CARD_COMMAND_NAMES),
+    params: z.record(z.string(), z.unknown()),
+    source: z.enum(COMMAND_SOURCES),
+    timeoutMs: z.number().int().positive(),
+  })
+  // The same allow-list the worker applies: only card commands, only with their own parameters.
+  .refine((m) => checkCardCommand(m.command, m.params).ok, { message: 'not a card command with its parameters', path: ['params'] });
+
+/** The app's answer to a `challenge`: the HMAC, or null when it holds no such pairing. */
+export const proofSchema = z.object({
+  type: z.literal('proof'),
+  keyId: z.string(),
+  mac: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
 });
 
 export const pongSchema = z.object({ type: z.literal('pong'), id: messageId, serverTime: z.number() });
@@ -160,6 +184,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   errorMessageSchema,
   commandSchema,
   pongSchema,
+  proofSchema,
 ]);
 export type ServerMessage = z.output<typeof serverMessageSchema>;
 export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;

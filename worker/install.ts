@@ -5,6 +5,7 @@
 import { Bx24Frame, parseFrameName } from './bx24-frame.ts';
 import { checkPortal } from './portals.ts';
 import { RestClient } from './rest.ts';
+import { persistence } from './persistence.ts';
 import { readStatus } from './worker-status.ts';
 
 const PLACEMENT = 'PAGE_BACKGROUND_WORKER';
@@ -27,6 +28,19 @@ function showWorkerStatus(portalOrigin: string): void {
   }
   const age = Math.round((Date.now() - status.at) / 1000);
   const lines = [`Worker state: ${status.state.replaceAll('_', ' ')} (${age} s ago)${status.detail ? ` — ${status.detail}` : ''}`];
+  if (status.state === 'unproven') {
+    lines.push(
+      'Something on this computer answers as Operator Companion but cannot prove it is the app this browser paired with, so the worker sends it nothing.',
+      'If Operator Companion was reinstalled or its data reset, press "Pair this browser again" and allow the tab in the app. Otherwise, find the program on that port.',
+    );
+    const forget = $<HTMLButtonElement>('forget');
+    forget.hidden = false;
+    forget.onclick = () => {
+      for (const key of persistence().keys('oc_token')) persistence().remove(key);
+      forget.hidden = true;
+      box.textContent = 'This browser forgot its pairing. Reload a Bitrix24 page: Operator Companion will ask you to allow it.';
+    };
+  }
   if (status.state === 'blocked_by_browser') {
     lines.push(
       `To allow it: click the icon left of the address bar on ${portalOrigin}, open "Site settings", set "Apps on device" (or "Local network access") to Allow, and reload.`,

@@ -4,6 +4,7 @@
 // in a tight loop when blocked: it waits for the permission to change, the page to become visible, or a slow timer.
 import type { CardSnapshot, ServerMessage, ServerMessageOf } from '../common/protocol.ts';
 import { CLOSE_CODES, DEFAULT_PORT, PORT_FALLBACK_COUNT, SERVER_NAME, closeReasonOf } from '../common/protocol-constants.ts';
+import { makeChallenge } from './app-proof.ts';
 import type { Identity, Outbox } from './outbox.ts';
 import { persistence } from './persistence.ts';
 
@@ -146,7 +147,7 @@ export class RelayClient {
 
   private retryNow(): void {
     if (this.stopped || this.socket || this.attemptRunning) return;
-    if (this.status.state !== 'app_not_running' && this.status.state !== 'blocked_by_browser') return;
+    if (this.status.state !== 'app_not_running' && this.status.state !== 'blocked_by_browser' && this.status.state !== 'unproven') return;
     clearTimeout(this.retryTimer);
     void this.attempt();
   }
@@ -166,13 +167,29 @@ export class RelayClient {
     this.attemptRunning = true;
     this.setStatus({ state: 'connecting', detail: '', attempts: this.status.attempts + 1 });
     try {
+      const unproven: number[] = [];
       for (const port of this.ports()) {
-        const socket = await this.open(port);
-        if (socket) {
-          this.adopt(socket, port);
+        const opened = await this.open(port);
+        if (opened === 'unproven') unproven.push(port);
+        else if (opened) {
+          this.adopt(opened, port);
           return;
         }
         if (this.stopped) return;
+      }
+      if (unproven.length > 0) {
+        // Something answers as the app but does not hold this browser's pairing: it gets nothing, and the
+        // operator hears of it (the real app may start later, on this port or the next).
+        this.setStatus({
+          state: 'unproven',
+          port: null,
+          detail:
+            `the program on 127.0.0.1:${unproven.join(', ')} is not the Operator Companion this browser paired with; nothing was sent to it. ` +
+            'If the app was reinstalled or its data reset, use "Pair this browser again" on the application\'s page in Bitrix24.',
+        });
+        console.warn(`[Operator Companion] ${this.status.detail}`);
+        this.schedule(this.nextBackoff());
+        return;
       }
       await this.failed();
     } finally {
@@ -180,8 +197,12 @@ export class RelayClient {
     }
   }
 
-  /** Opens a socket and waits for the app's hello; null when nothing (or something else) answers. */
-  private open(port: number): Promise<WebSocket | null> {
+  /**
+   * Opens a socket and waits for the app's hello and, when this browser is paired, for the app's proof that it
+   * holds the pairing secret; null when nothing (or something else) answers, 'unproven' when no proof came.
+   */
+  private open(port: number): Promise<WebSocket | null | 'unproven'> {
+    const token = this.options.loadToken();
     return new Promise((resolve) => {
       let socket: WebSocket;
       try {
@@ -190,21 +211,31 @@ export class RelayClient {
         resolve(null);
         return;
       }
-      const timer = setTimeout(() => finish(null), OPEN_TIMEOUT_MS);
-      const finish = (result: WebSocket | null): void => {
+      let challenged = false;
+      const timer = setTimeout(() => finish(challenged ? 'unproven' : null), OPEN_TIMEOUT_MS);
+      const finish = (result: WebSocket | null | 'unproven'): void => {
         clearTimeout(timer);
         socket.onmessage = null;
         socket.onclose = null;
         socket.onerror = null;
-        if (!result) socket.close();
+        if (result === null || result === 'unproven') socket.close();
         resolve(result);
       };
+      const challenge = token ? makeChallenge(token) : null;
       socket.onmessage = (event) => {
         const message = parse(event.data);
-        finish(message?.type === 'hello' && message.server?.name === SERVER_NAME ? socket : null);
+        if (!challenged) {
+          if (message?.type !== 'hello' || message.server?.name !== SERVER_NAME) return finish(null);
+          if (!challenge) return finish(socket);
+          challenged = true;
+          void challenge.then((c) => socket.send(JSON.stringify(c.message)), () => finish('unproven'));
+          return;
+        }
+        if (message?.type !== 'proof') return finish('unproven');
+        void challenge!.then((c) => c.verify(message, port)).then((ok) => finish(ok ? socket : 'unproven'), () => finish('unproven'));
       };
-      socket.onerror = () => finish(null);
-      socket.onclose = () => finish(null);
+      socket.onerror = () => finish(challenged ? 'unproven' : null);
+      socket.onclose = () => finish(challenged ? 'unproven' : null);
     });
   }
 

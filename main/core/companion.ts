@@ -222,6 +222,7 @@ export class Companion {
 
   private hooks(): ConnectionHooks {
     return {
+      prove: (conn, message) => this.pairing.prove(conn.origin, this.port, message.keyId, message.nonce),
       identify: (conn, message, receivedAt) => this.identify(conn, message, receivedAt),
       event: async (conn, message, receivedAt) => {
         const normalized = normalizeEventPayload(message.name, message.payload);

@@ -1,7 +1,8 @@
 // Pairing: a worker speaking for a new (origin, portal, operator) waits until it is approved (the desktop app
 // asks the operator; `serve --auto-approve` trusts the allow-listed origins). Approval issues a token that the worker
 // keeps; only its SHA-256 is stored, so a copy of the database does not let anyone impersonate a worker.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { keyIdInput, proofMessage } from '../../common/protocol-constants.ts';
 import type { BlockRow, SessionStore, PairingRow } from './store/session-store.ts';
 
 export interface PairingRequest {
@@ -41,6 +42,16 @@ export interface PairingOptions {
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** The public name of a pairing, derived from its token hash (docs/protocol.md, "Proving the app"). */
+export function keyIdOf(tokenHash: string): string {
+  return createHash('sha256').update(keyIdInput(tokenHash)).digest('hex');
+}
+
+/** The app's proof for a worker's challenge; the worker computes the same with WebCrypto. */
+export function pairingProof(tokenHash: string, workerOrigin: string, appPort: number, nonce: string): string {
+  return createHmac('sha256', tokenHash).update(proofMessage(workerOrigin, appPort, nonce)).digest('hex');
 }
 
 export class PairingService {
@@ -132,6 +143,22 @@ export class PairingService {
     const newToken = randomBytes(32).toString('base64url');
     const pairingId = this.store.insertPairing(request.origin, ids.portalId, ids.operatorId, hashToken(newToken), this.options.now());
     return { ok: true, pairingId, newToken, ids };
+  }
+
+  /**
+   * Answers a paired worker's challenge: the proof for the pairing its `keyId` names (revoked ones too, so that
+   * the worker then hears that it was revoked), or null. Looked up among the pairings of the socket's origin.
+   */
+  prove(origin: string, appPort: number, keyId: string, nonce: string): string | null {
+    const hashes = this.store.db
+      .prepare<[string], { tokenHash: string }>('SELECT token_hash AS tokenHash FROM pairings WHERE origin = ?')
+      .all(origin);
+    const wanted = Buffer.from(keyId, 'hex');
+    for (const { tokenHash } of hashes) {
+      const candidate = Buffer.from(keyIdOf(tokenHash), 'hex');
+      if (candidate.length === wanted.length && timingSafeEqual(candidate, wanted)) return pairingProof(tokenHash, origin, appPort, nonce);
+    }
+    return null;
   }
 
   list(): PairingRow[] {

@@ -1,8 +1,9 @@
 // A worker frame as the relay sees it, over a real `ws` client: handshake, an outbox of unacknowledged events
 // that is replayed after a reconnect, and command handling. It validates everything the server sends.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { serverMessageSchema, type ServerMessage, type ServerMessageOf } from '../../common/protocol.ts';
+import { hashToken, keyIdOf, pairingProof } from '../../main/core/pairing.ts';
 
 export interface TestWorkerOptions {
   port: number;
@@ -16,6 +17,8 @@ export interface TestWorkerOptions {
   pairingToken?: string;
   /** Browser clock minus real clock, to test offset correction. */
   clockSkewMs?: number;
+  /** Default true: with a pairing token, the app must prove it holds it before the worker identifies. */
+  verifyApp?: boolean;
   /** How the card answers commands; default: applies them and reports ok. */
   onCommand?: (command: ServerMessageOf<'command'>, worker: TestWorker) => void;
 }
@@ -55,6 +58,9 @@ export class TestWorker {
   /** Opens the socket and finishes the handshake; resolves with `identified`. */
   async connect(): Promise<ServerMessageOf<'identified'>> {
     await this.open();
+    if (this.pairingToken && this.options.verifyApp !== false) {
+      if (!(await this.challenge())) throw new Error('the app did not prove it holds the pairing secret');
+    }
     this.identify();
     const identified = await this.next('identified');
     this.afterIdentified(identified);
@@ -79,6 +85,16 @@ export class TestWorker {
       socket.once('error', reject);
       this.next('hello').then(resolve, reject);
     });
+  }
+
+  /** Asks the app to prove it holds this worker's pairing secret, as the worker page does; true when it did. */
+  async challenge(): Promise<boolean> {
+    const token = this.pairingToken as string;
+    const nonce = randomBytes(32).toString('base64url');
+    const keyId = keyIdOf(hashToken(token));
+    this.sendRaw({ type: 'challenge', keyId, nonce });
+    const proof = await this.next('proof');
+    return proof.keyId === keyId && proof.mac === pairingProof(hashToken(token), this.options.origin ?? 'https://worker.test', this.options.port, nonce);
   }
 
   identify(overrides: Record<string, unknown> = {}): void {

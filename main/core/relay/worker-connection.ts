@@ -13,6 +13,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   parseWorkerMessage,
   type CardSnapshot,
+  type ChallengeMessage,
   type CloseReason,
   type CommandResultMessage,
   type ErrorCode,
@@ -45,6 +46,8 @@ export type EventOutcome =
   | { ok: false; code: ErrorCode; message: string; permanent: boolean };
 
 export interface ConnectionHooks {
+  /** The HMAC that proves the app holds the pairing `keyId` names, or null when it holds no such pairing. */
+  prove(conn: WorkerConnection, message: ChallengeMessage): string | null;
   /** May take long (a pairing prompt); `conn.notifyPairingPending` tells the worker meanwhile. */
   identify(conn: WorkerConnection, message: IdentifyMessage, receivedAt: number): Promise<IdentifyOutcome>;
   /** Resolves once the event is durably stored (or refused); only then is it acknowledged. */
@@ -85,6 +88,7 @@ export class WorkerConnection {
   private readonly options: ConnectionOptions;
   private readonly bucket: TokenBucket;
   private strikes = 0;
+  private challenged = false;
   private lastHeard: number;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly heartbeatTimer: NodeJS.Timeout;
@@ -199,6 +203,15 @@ export class WorkerConnection {
         return;
       case 'identify':
         this.identify(message);
+        return;
+      case 'challenge':
+        // Once, before identify: a paired worker says nothing about itself until the app proved itself.
+        if (this.phase !== 'awaiting-identify' || this.challenged) {
+          this.error('unexpected_message', 'challenge is answered once, before identify', true);
+          return;
+        }
+        this.challenged = true;
+        this.send({ type: 'proof', keyId: message.keyId, mac: this.hooks.prove(this, message) });
         return;
       default:
         break;
