@@ -247,3 +247,24 @@ describe('pairing prompts are bounded (7)', () => {
     expect(prompts.list()).toEqual([]);
   });
 });
+
+describe('the app proves itself to a paired worker (2, the relay side)', () => {
+  it('answers a challenge with the proof for its pairing, null for an unknown one, and only once, before identify', async () => {
+    const s = await serve(tempDir());
+    const w = worker(s.port);
+    await w.connect();
+    await w.disconnect();
+    const again = worker(s.port, { appSid: w.appSid, pairingToken: w.pairingToken });
+    await again.open();
+    expect(await again.challenge()).toBe(true);
+    again.sendRaw({ type: 'challenge', keyId: 'a'.repeat(64), nonce: 'n'.repeat(43) });
+    expect(await again.next('error')).toMatchObject({ code: 'unexpected_message', permanent: true });
+    again.identify();
+    expect(await again.next('identified')).toMatchObject({ type: 'identified' });
+
+    const stranger = worker(s.port, { pairingToken: `unknown-${'x'.repeat(40)}` });
+    await stranger.open();
+    expect(await stranger.challenge()).toBe(false);
+    expect(stranger.received.find((m) => m.type === 'proof')).toMatchObject({ mac: null });
+  });
+});
