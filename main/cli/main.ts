@@ -16,6 +16,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./status-command.ts')).runStatus(args);
       case 'microphones':
         return await (await import('./microphones-command.ts')).runMicrophones(args);
+      case 'central':
+        return await (await import('./central-command.ts')).runCentral(args);
       case undefined:
       case 'help':
       case '--help':
@@ -24,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       default:
         if (CONTROL_COMMANDS.has(command)) return await (await import('./control-command.ts')).runControl(command, args);
-        throw new UsageError(`unknown command "${command}"; commands: serve, export, status, microphones, mute, unmute, toggle, hold, unhold`);
+        throw new UsageError(`unknown command "${command}"; commands: serve, export, status, microphones, central, mute, unmute, toggle, hold, unhold`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

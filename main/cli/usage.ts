@@ -15,9 +15,15 @@ export const USAGE = `Usage: operator-companion <command> [options]
           Run the relay, call state and session store without the desktop app. --microphone: which real
           microphone follows the card (default: off, the card is only mirrored); --end-of-call: when a call
           ends, unmute what the app muted (app, the default), unmute always, or never.
+          --central URL: sync the log to a central PostgreSQL (postgres://LOGIN@HOST:5432/DB?sslmode=...).
   export  --data-dir DIR --format csv|xlsx|jsonl [--kind calls|events] [--from DATE] [--to DATE]
           [--operator ID] [--tz ZONE] [--delimiter ,|;] --out FILE|-
           Write the session log. DATE is YYYY-MM-DD (local midnight in --tz) or an ISO time with offset.
+          --central URL instead of --data-dir: the whole team's log from the central PostgreSQL.
+  central init --url URL
+          Create or upgrade the central PostgreSQL schema and its roles (run by its administrator).
+  central add-login --url URL --name NAME --role writer|supervisor [--password-stdin]
+          Create a login for a companion (writer) or a supervisor (read-only); prints a new password.
   status  --data-dir DIR [--json]
           What the store holds and whether an instance is listening (with its microphone).
   microphones [--json]
