@@ -7,6 +7,7 @@ import { MicrophoneError } from '../core/microphone/microphone-port.ts';
 import { END_OF_CALL_RULES } from '../core/microphone/microphone-sync.ts';
 import { PortsTakenError } from '../core/relay/relay-server.ts';
 import { normalizeOrigin } from '../core/relay/upgrade-policy.ts';
+import { centralConfig } from './central-command.ts';
 import { oneOf, parse, port, required, UsageError } from './usage.ts';
 
 export async function runServe(args: string[]): Promise<number> {
@@ -17,6 +18,7 @@ export async function runServe(args: string[]): Promise<number> {
     'auto-approve': { type: 'boolean' },
     microphone: { type: 'string' },
     'end-of-call': { type: 'string' },
+    central: { type: 'string' },
   });
   const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
   const origins = (values['allow-origin'] ?? []).map((origin) => {
@@ -44,6 +46,7 @@ export async function runServe(args: string[]): Promise<number> {
       autoApprove: values['auto-approve'] ?? false,
       log: logging.core,
       ...(choice ? { microphone: { port: openMicrophonePort(), choice, endOfCall } } : {}),
+      ...(values.central === undefined ? {} : { central: centralConfig(values.central, '--central') }),
     });
   } catch (error) {
     if (error instanceof AlreadyRunningError || error instanceof PortsTakenError || error instanceof MicrophoneError) {

@@ -5,6 +5,7 @@ import { callControl } from '../core/control/control-channel.ts';
 import { DATABASE_FILE, openDatabase } from '../core/store/database.ts';
 import { storeCounts, type StoreCounts } from '../core/store/session-store.ts';
 import type { MicrophoneStatus } from '../core/microphone/microphone-sync.ts';
+import type { CentralSyncStatus } from '../core/central/sync.ts';
 import { parse, required } from './usage.ts';
 
 export async function runStatus(args: string[]): Promise<number> {
@@ -23,9 +24,10 @@ export async function runStatus(args: string[]): Promise<number> {
   const reply = await callControl(dataDir, 'GET', '/v1/status', undefined, 3_000);
   const running = reply.reachable && reply.status === 200 ? (reply.body as { pid: number; port: number; view: { state: string; connectedFrames: number }; microphone?: MicrophoneStatus | null }) : null;
   const microphone = running?.microphone ?? null;
+  const central = (running as { central?: CentralSyncStatus } | null)?.central ?? null;
 
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ dataDir, store, running, microphone })}\n`);
+    process.stdout.write(`${JSON.stringify({ dataDir, store, running, microphone, ...(central ? { central } : {}) })}\n`);
     return 0;
   }
   const lines = [`data directory: ${dataDir}`];
@@ -50,6 +52,10 @@ export async function runStatus(args: string[]): Promise<number> {
           ? `microphone: ${mic.error}`
           : `microphone: ${mic.device} ${mic.muted ? 'MUTED' : 'live'}${mic.controlledByApp ? ' (muted by the app)' : ''}`,
     );
+  }
+  if (central) {
+    const when = central.lastSyncAt === null ? 'never' : new Date(central.lastSyncAt).toISOString();
+    lines.push(`central: ${central.target}, last sync ${when}, ${central.rowsWaiting} rows waiting${central.lastError ? `; ${central.running ? 'failing' : 'stopped'}: ${central.lastError}` : ''}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -2,7 +2,9 @@
 // both start exactly this, so `operator-companion mute` drives either the same way.
 import { mkdirSync } from 'node:fs';
 import { CARD_ACTIONS, type CardAction, type CommandResponse } from './calls/call-state.ts';
-import { Companion, type CompanionOptions } from './companion.ts';
+import { CentralSync } from './central/sync.ts';
+import type { CentralConfig } from './central/connection.ts';
+import { APP_VERSION, Companion, type CompanionOptions } from './companion.ts';
 import { callControl, startControlServer, type ControlServer } from './control/control-channel.ts';
 
 export class AlreadyRunningError extends Error {
@@ -15,6 +17,8 @@ export class AlreadyRunningError extends Error {
 export interface Instance {
   companion: Companion;
   control: ControlServer;
+  /** Present when syncing to a central PostgreSQL. */
+  central: CentralSync | null;
   stop(): Promise<void>;
 }
 
@@ -27,17 +31,25 @@ const HTTP_STATUS: Record<CommandResponse['outcome'], number> = {
   timed_out: 504,
 };
 
-export async function startInstance(options: CompanionOptions): Promise<Instance> {
+export interface InstanceOptions extends CompanionOptions {
+  /** Sync the log to this central PostgreSQL (docs/central.md). */
+  central?: CentralConfig;
+}
+
+export async function startInstance(options: InstanceOptions): Promise<Instance> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const existing = await callControl(options.dataDir, 'GET', '/v1/status', undefined, 2_000);
   if (existing.reachable && existing.status === 200) {
     throw new AlreadyRunningError(options.dataDir, (existing.body as { pid?: unknown } | undefined)?.pid);
   }
   const companion = await Companion.start(options);
+  const central = options.central
+    ? new CentralSync({ db: companion.store.db, config: options.central, appVersion: APP_VERSION, ...(options.log ? { log: options.log } : {}) })
+    : null;
   let control: ControlServer;
   try {
     control = await startControlServer(options.dataDir, companion.port, {
-      status: () => ({ pid: process.pid, ...companion.status() }),
+      status: () => ({ pid: process.pid, ...companion.status(), ...(central ? { central: central.status() } : {}) }),
       action: async (name) => {
         if (!(CARD_ACTIONS as readonly string[]).includes(name)) {
           return { status: 400, body: { ok: false, outcome: 'unknown_action', message: `unknown action "${name}"; use ${CARD_ACTIONS.join(', ')}` } };
@@ -50,11 +62,14 @@ export async function startInstance(options: CompanionOptions): Promise<Instance
     await companion.stop();
     throw error;
   }
+  central?.start();
   return {
     companion,
     control,
+    central,
     stop: async () => {
       await control.close();
+      await central?.stop();
       await companion.stop();
     },
   };

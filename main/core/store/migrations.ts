@@ -119,4 +119,39 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE calls ADD COLUMN mic_muted_ms INTEGER;
   `,
+  // 5: sync to the central PostgreSQL (docs/central.md). Every change to what a call's export row shows gives the
+  // call the next change number (by trigger, so no writer can forget it); the sync sends calls in that order
+  // and keeps, per central database, how far it got (events by id, calls by change number). This PC's install id.
+  `
+  ALTER TABLE calls ADD COLUMN changed_seq INTEGER;
+  UPDATE calls SET changed_seq = id;
+  CREATE INDEX calls_by_changed_seq ON calls (changed_seq);
+  CREATE TRIGGER calls_changed_on_insert AFTER INSERT ON calls
+  BEGIN
+    UPDATE calls SET changed_seq = (SELECT coalesce(max(changed_seq), 0) + 1 FROM calls) WHERE id = NEW.id;
+  END;
+  CREATE TRIGGER calls_changed_on_update AFTER UPDATE OF operator_id, call_id, phone_number, direction, line_number, crm_entity_type, crm_entity_id, started_at, ended_at, end_reason, duration_ms, muted_ms, mute_count, longest_mute_ms, held_ms, hold_count, gap_ms, mic_muted_ms ON calls
+    WHEN OLD.operator_id IS NOT NEW.operator_id OR OLD.call_id IS NOT NEW.call_id OR
+      OLD.phone_number IS NOT NEW.phone_number OR OLD.direction IS NOT NEW.direction OR
+      OLD.line_number IS NOT NEW.line_number OR OLD.crm_entity_type IS NOT NEW.crm_entity_type OR
+      OLD.crm_entity_id IS NOT NEW.crm_entity_id OR OLD.started_at IS NOT NEW.started_at OR
+      OLD.ended_at IS NOT NEW.ended_at OR OLD.end_reason IS NOT NEW.end_reason OR
+      OLD.duration_ms IS NOT NEW.duration_ms OR OLD.muted_ms IS NOT NEW.muted_ms OR
+      OLD.mute_count IS NOT NEW.mute_count OR OLD.longest_mute_ms IS NOT NEW.longest_mute_ms OR
+      OLD.held_ms IS NOT NEW.held_ms OR OLD.hold_count IS NOT NEW.hold_count OR
+      OLD.gap_ms IS NOT NEW.gap_ms OR OLD.mic_muted_ms IS NOT NEW.mic_muted_ms
+  BEGIN
+    UPDATE calls SET changed_seq = (SELECT coalesce(max(changed_seq), 0) + 1 FROM calls) WHERE id = NEW.id;
+  END;
+  CREATE TABLE install_identity (
+    only_row   INTEGER PRIMARY KEY CHECK (only_row = 1),
+    install_id TEXT NOT NULL
+  );
+  CREATE TABLE central_sync (
+    central_id   TEXT PRIMARY KEY,
+    events_after INTEGER NOT NULL DEFAULT 0,
+    calls_after  INTEGER NOT NULL DEFAULT 0,
+    last_sync_at INTEGER
+  );
+  `,
 ];
