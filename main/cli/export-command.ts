@@ -1,12 +1,17 @@
 // `operator-companion export`: the session log as CSV, XLSX or JSON Lines, streamed to a file (or stdout).
 import path from 'node:path';
-import { EXPORT_FORMATS, EXPORT_KINDS, exportToFile, openForExport, streamExport, type ExportOptions } from '../core/export/export-log.ts';
+import { EXPORT_FORMATS, EXPORT_KINDS, ExportTargetError, exportToFile, openForExport, streamExport, type ExportOptions } from '../core/export/export-log.ts';
 import { isValidTimeZone, parseBoundary, systemTimeZone } from '../core/export/time-zone.ts';
+import { centralSource } from '../core/central/central-export.ts';
+import { connectCentral, describeCentralError, describeTarget, type CentralConfig } from '../core/central/connection.ts';
+import { CentralSchemaError, checkCentralSchema } from '../core/central/schema.ts';
+import { centralConfig } from './central-command.ts';
 import { oneOf, parse, required, UsageError } from './usage.ts';
 
 export async function runExport(args: string[]): Promise<number> {
   const values = parse(args, {
     'data-dir': { type: 'string' },
+    central: { type: 'string' },
     format: { type: 'string' },
     kind: { type: 'string' },
     from: { type: 'string' },
@@ -16,7 +21,9 @@ export async function runExport(args: string[]): Promise<number> {
     delimiter: { type: 'string' },
     out: { type: 'string' },
   });
-  const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
+  if (values.central !== undefined && values['data-dir'] !== undefined) throw new UsageError('--central and --data-dir are alternatives: the whole team\'s log, or this PC\'s');
+  const central = values.central === undefined ? null : centralConfig(values.central, '--central');
+  const dataDir = central ? '' : path.resolve(required(values['data-dir'], '--data-dir'));
   const format = oneOf(required(values.format, '--format'), EXPORT_FORMATS, '--format');
   const kind = oneOf(values.kind ?? 'calls', EXPORT_KINDS, '--kind');
   const timeZone = values.tz ?? systemTimeZone();
@@ -52,6 +59,7 @@ export async function runExport(args: string[]): Promise<number> {
     ...(to === undefined ? {} : { to }),
     ...(values.operator === undefined ? {} : { operator: values.operator }),
   };
+  if (central) return exportCentral(central, options, out, cancel.signal, stop);
   const db = openForExport(dataDir);
   try {
     if (out === '-') {
@@ -72,6 +80,35 @@ export async function runExport(args: string[]): Promise<number> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     db.close();
+  }
+}
+
+/** The whole team's log from the central PostgreSQL (a supervisor's read-only login is enough). */
+async function exportCentral(config: CentralConfig, options: ExportOptions, out: string, signal: AbortSignal, stop: () => void): Promise<number> {
+  const sql = connectCentral(config);
+  try {
+    await checkCentralSchema(sql);
+    const source = centralSource(sql, options);
+    if (out === '-') {
+      await streamExport(source, options, process.stdout);
+      return 0;
+    }
+    const file = path.resolve(out);
+    const count = await exportToFile(source, options, file);
+    process.stderr.write(`exported ${count} rows (${options.format === 'xlsx' ? 'calls and events' : options.kind}) from ${describeTarget(config)} to ${file}\n`);
+    return 0;
+  } catch (error) {
+    if (signal.aborted) {
+      process.stderr.write('operator-companion: export cancelled; no file was written\n');
+      return 130;
+    }
+    // The server's and the network's errors (they carry a code) in one line; the export's own as they are.
+    if (error instanceof CentralSchemaError || error instanceof ExportTargetError || typeof (error as { code?: unknown }).code !== 'string') throw error;
+    throw new Error(await describeCentralError(error, config));
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await sql.end();
   }
 }
 

@@ -11,6 +11,7 @@ import { callConditions, timeRange, type LogFilter } from '../log/log-filter.ts'
 import { DATABASE_FILE, openDatabase } from '../store/database.ts';
 import { CALL_COLUMNS, EVENT_COLUMNS, type CallExportRow, type Cell, type Column, type EventExportRow } from './columns.ts';
 import { formatInstant, isFormattableInstant } from './time-zone.ts';
+import { inBatches, type RowBatches } from './row-batches.ts';
 import { writeXlsx } from './xlsx-writer.ts';
 
 export const EXPORT_FORMATS = ['csv', 'xlsx', 'jsonl'] as const;
@@ -173,12 +174,28 @@ function progress(options: ExportOptions, total: number): { tick(): void; done()
   };
 }
 
+/** Where an export's rows come from: the local store, or the central database (core/central/central-export.ts). */
+export interface ExportSource {
+  count(kind: ExportKind): number | Promise<number>;
+  /** The rows of `kind`, in export order, shaped as CallExportRow or EventExportRow. */
+  rows(kind: ExportKind): RowBatches<unknown>;
+}
+
+function storeSource(db: Database.Database, options: ExportOptions): ExportSource {
+  return {
+    count: (kind) => countRows(db, options, kind),
+    rows: (kind) => inBatches(() => (kind === 'calls' ? callsQuery(db, options) : eventsQuery(db, options)).iterate(queryParams(options))),
+  };
+}
+
 /** Streams the rows to `stream`; returns how many. Honours `options.signal` between chunks. */
-export async function streamExport(db: Database.Database, options: ExportOptions, stream: Writable): Promise<number> {
+export async function streamExport(from: Database.Database | ExportSource, options: ExportOptions, stream: Writable): Promise<number> {
+  const source = 'prepare' in from ? storeSource(from, options) : from;
   const kinds: ExportKind[] = options.format === 'xlsx' ? ['calls', 'events'] : [options.kind];
-  const total = kinds.reduce((sum, kind) => sum + countRows(db, options, kind), 0);
+  let total = 0;
+  for (const kind of kinds) total += await source.count(kind);
   const counter = progress(options, total);
-  const iterate = (kind: ExportKind): IterableIterator<unknown> => (kind === 'calls' ? callsQuery(db, options) : eventsQuery(db, options)).iterate(queryParams(options));
+  const iterate = (kind: ExportKind): RowBatches<unknown> => source.rows(kind);
 
   if (options.format === 'xlsx') {
     await writeXlsx(
@@ -198,8 +215,9 @@ export async function streamExport(db: Database.Database, options: ExportOptions
     ? serializer(CALL_COLUMNS, options) as { header: string; row(r: unknown): string }
     : serializer(EVENT_COLUMNS, options) as { header: string; row(r: unknown): string };
   let chunk = header;
-  try {
-    for (const r of rows) {
+  // Leaving the loop early (an error, a cancel) closes the batches, and so the statement or cursor behind them.
+  for await (const batch of rows) {
+    for (const r of batch) {
       chunk += row(r as CallExportRow & EventExportRow);
       counter.tick();
       if (chunk.length >= CHUNK_BYTES) {
@@ -209,12 +227,9 @@ export async function streamExport(db: Database.Database, options: ExportOptions
         await (wait ?? yieldToEventLoop());
       }
     }
-    options.signal?.throwIfAborted();
-    if (chunk.length > 0) await write(stream, chunk);
-  } finally {
-    // An abandoned iterator would keep the statement busy.
-    rows.return?.();
   }
+  options.signal?.throwIfAborted();
+  if (chunk.length > 0) await write(stream, chunk);
   return counter.done();
 }
 
@@ -257,7 +272,7 @@ function checkTarget(file: string): void {
  * name (never following a link: the folder may be shared with other users), which is renamed over the target when
  * complete and removed on failure or cancel. The target is replaced as a whole, never written in place.
  */
-export async function exportToFile(db: Database.Database, options: ExportOptions, file: string): Promise<number> {
+export async function exportToFile(db: Database.Database | ExportSource, options: ExportOptions, file: string): Promise<number> {
   checkTarget(file);
   const partial = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(9).toString('base64url')}.partial`);
   const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o666);

@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import type { Cell, Column } from './columns.ts';
 import { cachedOffset, isFormattableInstant } from './time-zone.ts';
 import { ZipWriter } from './zip-writer.ts';
+import type { RowBatches } from './row-batches.ts';
 
 /** Excel counts days from 1899-12-30. */
 const EXCEL_EPOCH_DAYS = 25_569;
@@ -70,7 +71,7 @@ const STYLES = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 export interface SheetSpec<Row> {
   name: string;
   columns: ReadonlyArray<Column<Row>>;
-  rows: Iterable<Row>;
+  rows: RowBatches<Row>;
 }
 
 /**
@@ -107,7 +108,7 @@ export async function writeXlsx(out: Writable, sheets: ReadonlyArray<SheetSpec<u
       .map((c, i) => `<c r="${letters[i]}1" t="inlineStr" s="2"><is><t>${xmlText(c.name)}</t></is></c>`)
       .join('')}</row>`;
     let count = 0;
-    for (const row of sheet.rows) {
+    for await (const batch of sheet.rows) for (const row of batch) {
       if (count + 1 >= MAX_SHEET_ROWS) throw new Error(`the ${sheet.name} sheet would exceed Excel's ${MAX_SHEET_ROWS} rows; export a shorter period`);
       const r = count + 2;
       chunk += `<row r="${r}">${sheet.columns.map((c, i) => cellXml(c.kind, c.value(row), timeZone, `${letters[i]}${r}`)).join('')}</row>`;
