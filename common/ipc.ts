@@ -49,6 +49,8 @@ export interface StatusView {
     pending: boolean;
   } | null;
   connectedTabs: number;
+  /** Of those, tabs the browser has frozen (asleep; they resume by themselves). */
+  asleepTabs: number;
   lastEventAt: number | null;
   port: number;
   hotkeys: HotkeyStatus[];

@@ -85,6 +85,8 @@ export const reportSchema = z
     type: z.literal('report'),
     browserBlocked: z.boolean().optional(),
     note: z.string().max(500).optional(),
+    /** The tab as the page sees it: shown, in the background, or about to be frozen by the browser. */
+    lifecycle: z.enum(['visible', 'hidden', 'frozen']).optional(),
   })
   .strict();
 

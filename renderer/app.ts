@@ -103,7 +103,7 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
       : mic.error
         ? mic.error
         : `${mic.device ?? '—'}: ${t(mic.muted ? 'mic.muted' : 'mic.live')}${mic.controlledByApp ? ` (${t('status.micMutedByApp')})` : ''}`]);
-    facts.push([t('status.tabs'), String(status.connectedTabs)]);
+    facts.push([t('status.tabs'), status.asleepTabs > 0 ? `${status.connectedTabs} (${t('status.asleep', { count: status.asleepTabs })})` : String(status.connectedTabs)]);
     facts.push([t('status.lastEvent'), status.lastEventAt === null ? t('status.never') : t('status.ago', { duration: formatDuration(status.now - status.lastEventAt) })]);
     const hotkeys = status.hotkeysPaused
       ? t('status.hotkeysPaused')

@@ -86,6 +86,10 @@ export class RelayClient {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private backoffMs = BACKOFF_FIRST_MS;
   private lastHeard = 0;
+  /** When the page last came back from being frozen (Chromium closes a frozen page's sockets as it resumes). */
+  private resumedAt = 0;
+  /** When the oldest ping still without any answer was sent; null when the app has answered since. */
+  private unansweredSince: number | null = null;
   private heartbeatMs = 15_000;
   private deadPeerMs = 45_000;
   private wasBlocked = false;
@@ -106,7 +110,17 @@ export class RelayClient {
 
   start(): void {
     document.addEventListener('visibilitychange', () => {
+      this.reportLifecycle(document.visibilityState === 'visible' ? 'visible' : 'hidden');
       if (document.visibilityState === 'visible') this.retryNow();
+    });
+    // Page Lifecycle: the browser may freeze a background page (no JavaScript runs, the socket stays) and resume
+    // it later; on resume, say so and send whatever waited.
+    document.addEventListener('freeze', () => this.reportLifecycle('frozen'));
+    document.addEventListener('resume', () => {
+      this.resumedAt = Date.now();
+      this.reportLifecycle(document.visibilityState === 'visible' ? 'visible' : 'hidden');
+      if (this.identified) this.flush();
+      else this.retryNow();
     });
     window.addEventListener('online', () => this.retryNow());
     void this.attempt();
@@ -311,6 +325,7 @@ export class RelayClient {
     const message = parse(data);
     if (!message) return;
     this.lastHeard = Date.now();
+    this.unansweredSince = null;
     const { outbox } = this.options;
     switch (message.type) {
       case 'pairingPending':
@@ -330,6 +345,7 @@ export class RelayClient {
           if (p.state !== 'granted' && p.state !== 'unknown') rememberReachedWithoutGrant();
         });
         this.options.onSnapshot?.(message.snapshot);
+        this.reportLifecycle(document.visibilityState === 'visible' ? 'visible' : 'hidden');
         if (this.wasBlocked) {
           this.send({ type: 'report', browserBlocked: true, note: 'connected after the browser had blocked earlier attempts' });
           this.wasBlocked = false;
@@ -367,16 +383,29 @@ export class RelayClient {
     this.send({ type: 'event', ...event });
   }
 
+  /**
+   * The app is taken for gone only when a ping of ours went unanswered for the dead-peer time. Measured from the
+   * ping, not from the last message: a hidden tab's timers run once a minute, and the gap between two ticks says
+   * nothing about the app.
+   */
   private startHeartbeat(): void {
     clearInterval(this.heartbeatTimer);
+    this.unansweredSince = null;
     this.heartbeatTimer = setInterval(() => {
-      if (Date.now() - this.lastHeard > this.deadPeerMs) {
+      const now = Date.now();
+      if (this.unansweredSince !== null && now - this.unansweredSince > this.deadPeerMs) {
         this.socket?.close(4007, 'no answer from the app');
         return;
       }
+      this.unansweredSince ??= now;
       this.send({ type: 'ping', id: crypto.randomUUID() });
       this.options.outbox.touch();
     }, this.heartbeatMs);
+  }
+
+  /** Tells the app whether the tab is visible, hidden or about to be frozen, so it can allow for it. */
+  reportLifecycle(lifecycle: 'visible' | 'hidden' | 'frozen'): void {
+    if (this.identified) this.send({ type: 'report', lifecycle });
   }
 
   private closed(code: number, reason: string): void {
@@ -392,7 +421,9 @@ export class RelayClient {
       return;
     }
     this.setStatus({ state: 'app_not_running', detail: `connection closed (${code}${reason ? `: ${reason}` : ''}); reconnecting` });
-    this.schedule(this.nextBackoff());
+    // Measured on Chromium 156: a page frozen by the browser keeps its socket (the network stack even answers the
+    // app's pings), and the socket is closed as the page resumes. That is no outage: reconnect at once.
+    this.schedule(Date.now() - this.resumedAt < 5_000 ? 0 : this.nextBackoff());
   }
 }
 

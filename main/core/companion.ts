@@ -247,7 +247,11 @@ export class Companion {
         const frameId = conn.frameId;
         if (frameId !== null) this.ingest.afterPending(() => this.state.commandResult(frameId, message));
       },
-      report: (conn, message) => this.log({ event: 'workerReport', frameId: conn.frameId, ...message }),
+      report: (conn, message) => {
+        if (message.lifecycle !== undefined && conn.frameId !== null) this.state.setLifecycle(conn.frameId, message.lifecycle);
+        // Lifecycle reports come with every change of tab; the log needs the unusual ones.
+        if (message.browserBlocked !== undefined || message.note !== undefined) this.log({ event: 'workerReport', frameId: conn.frameId, ...message });
+      },
       closed: (conn, code) => {
         this.connections.delete(conn);
         if (conn.frameId === null) return;

@@ -19,6 +19,8 @@ export interface TestWorkerOptions {
   clockSkewMs?: number;
   /** Default true: with a pairing token, the app must prove it holds it before the worker identifies. */
   verifyApp?: boolean;
+  /** Whether the socket answers WebSocket pings (a live browser always does); default true. */
+  answersPings?: boolean;
   /** How the card answers commands; default: applies them and reports ok. */
   onCommand?: (command: ServerMessageOf<'command'>, worker: TestWorker) => void;
 }
@@ -73,6 +75,8 @@ export class TestWorker {
     const socket = new WebSocket(`ws://127.0.0.1:${this.options.port}/`, {
       origin: this.options.origin ?? 'https://worker.test',
       headers: this.options.host ? { host: this.options.host } : {},
+      // A browser's network stack answers pings by itself; a dead or wedged peer does not.
+      autoPong: this.options.answersPings ?? true,
     });
     this.socket = socket;
     socket.on('message', (data) => this.onMessage(String(data)));

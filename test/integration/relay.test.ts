@@ -96,13 +96,23 @@ describe('handshake', () => {
     await expect.poll(() => companion.status().openSockets).toBe(1);
   });
 
-  it('closes a silent peer after the dead-peer timeout, and pongs pings', async () => {
+  it('closes a peer that neither speaks nor answers pings after the dead-peer timeout, and pongs pings', async () => {
     const companion = await startCompanion({ timings: { heartbeatMs: 100, deadPeerMs: 300 } });
-    const w = worker(companion);
+    const w = worker(companion, { answersPings: false });
     await w.connect();
     w.sendRaw({ type: 'ping', id: 'p1' });
     expect((await w.next('pong')).id).toBe('p1');
     expect(await w.closed()).toBe(CLOSE_CODES.deadPeer.code);
+  });
+
+  it('keeps a peer whose page is silent (a hidden, throttled tab) as long as its browser answers pings', async () => {
+    const companion = await startCompanion({ timings: { heartbeatMs: 100, deadPeerMs: 300 } });
+    const w = worker(companion);
+    await w.connect();
+    // Ten dead-peer periods without a single message from the page.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(w.closeCode).toBeNull();
+    expect(companion.status().view.connectedFrames).toBe(1);
   });
 });
 

@@ -33,9 +33,13 @@ export interface CallView {
   requested: { muted?: boolean; held?: boolean };
 }
 
+export type FrameLifecycle = 'visible' | 'hidden' | 'frozen';
+
 export interface OperatorView {
   state: OperatorState;
   connectedFrames: number;
+  /** Connected tabs the browser has frozen: asleep, not gone (their sockets stay; they resume and resync). */
+  asleepFrames: number;
   call: CallView | null;
 }
 
@@ -59,6 +63,7 @@ export class CallState {
   private readonly store: SessionStore;
   private readonly options: CallStateOptions;
   private readonly connections = new Map<number, WorkerConnection>();
+  private readonly lifecycles = new Map<number, FrameLifecycle>();
   private readonly live = new Map<number, CallUpdate>();
   private readonly graceTimers = new Map<number, NodeJS.Timeout>();
   private readonly pending = new Map<string, PendingCommand>();
@@ -111,6 +116,7 @@ export class CallState {
   detach(frameId: number, conn: WorkerConnection): void {
     if (this.disposed || this.connections.get(frameId) !== conn) return;
     this.connections.delete(frameId);
+    this.lifecycles.delete(frameId);
     const lostAt = this.options.now();
     for (const { call } of this.live.values()) {
       if (call.ownerFrameId === frameId) this.startGrace(call.id, lostAt);
@@ -118,6 +124,13 @@ export class CallState {
     for (const [id, command] of this.pending) {
       if (command.frameId === frameId) this.settle(id, { ok: false, outcome: 'not_connected', message: 'the tab that shows the call card went away' });
     }
+    this.emit();
+  }
+
+  /** What a connected tab reported of itself (shown, hidden, frozen). */
+  setLifecycle(frameId: number, lifecycle: FrameLifecycle): void {
+    if (!this.connections.has(frameId)) return;
+    this.lifecycles.set(frameId, lifecycle);
     this.emit();
   }
 
@@ -155,7 +168,9 @@ export class CallState {
     else if (call.held) state = 'on_hold';
     else if (call.muted) state = 'muted';
     else state = 'live';
-    return { state, connectedFrames: this.connections.size, call };
+    let asleep = 0;
+    for (const lifecycle of this.lifecycles.values()) if (lifecycle === 'frozen') asleep += 1;
+    return { state, connectedFrames: this.connections.size, asleepFrames: asleep, call };
   }
 
   /** Asks the card that owns the current call to change; resolves when the card answered or the wait ran out. */

@@ -198,6 +198,7 @@ export class DesktopController {
         pending: call.requested.muted !== undefined || call.requested.held !== undefined,
       },
       connectedTabs: view.connectedFrames,
+      asleepTabs: view.asleepFrames,
       lastEventAt: companion.lastEventAt,
       port: companion.port,
       hotkeys: this.hotkeys.status,

@@ -27,9 +27,9 @@ import { TokenBucket } from './token-bucket.ts';
 export interface ConnectionTimings {
   /** Time allowed between `hello` and `identify`. */
   handshakeTimeoutMs: number;
-  /** How often the worker should ping. */
+  /** How often the worker should ping, and how often the app pings it at the WebSocket level. */
   heartbeatMs: number;
-  /** Silence after which the worker is taken for dead. */
+  /** Silence (no message, no pong) after which the worker is taken for dead. */
   deadPeerMs: number;
   /** Time allowed for `identified` while a person decides about pairing (a little over the prompt's timeout). */
   pairingTimeoutMs: number;
@@ -105,12 +105,26 @@ export class WorkerConnection {
       // A broken frame or a reset; 'close' follows and does the cleanup.
     });
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    // The browser's network stack answers WebSocket pings itself, without running the page's JavaScript: a tab
+    // whose timers the browser throttles (hidden for minutes) or a frozen page still proves it is there.
+    socket.on('pong', () => {
+      this.lastHeard = this.options.now();
+    });
     socket.on('close', (code) => this.onClose(code));
 
     const { timings } = options;
     this.handshakeTimer = setTimeout(() => this.close('handshakeTimeout', 'no identify in time'), timings.handshakeTimeoutMs);
+    let lastPing = options.now();
     this.heartbeatTimer = setInterval(() => {
-      if (this.options.now() - this.lastHeard > timings.deadPeerMs) this.close('deadPeer', 'no message within the dead-peer timeout');
+      const now = this.options.now();
+      if (now - this.lastHeard > timings.deadPeerMs) {
+        this.close('deadPeer', 'no message and no answer to pings within the dead-peer timeout');
+        return;
+      }
+      if (now - lastPing >= timings.heartbeatMs && this.socket.readyState === this.socket.OPEN) {
+        lastPing = now;
+        this.socket.ping();
+      }
     }, Math.max(50, Math.min(timings.heartbeatMs, timings.deadPeerMs) / 2));
 
     this.send({
