@@ -41,7 +41,11 @@ export const identifySchema = z
     client: z.object({ kind: z.enum(['worker', 'desktop-worker', 'test']), version: shortText }).strict(),
     portal: z.object({ domain: shortText, memberId: shortText }).strict(),
     user: z.object({ id: z.union([shortText, z.number().int().positive()]).transform(String), name: z.string().max(200).optional() }).strict(),
-    frame: z.object({ appSid: shortText, uri: z.string().max(2000).optional() }).strict(),
+    /**
+     * `pageId`: new at every page load. The same `appSid` with another `pageId` is a reloaded page, whose call card
+     * died with the old page; the same `pageId` again is the same page reconnecting, whose card lives on.
+     */
+    frame: z.object({ appSid: shortText, uri: z.string().max(2000).optional(), pageId: z.string().min(8).max(64).optional() }).strict(),
     pairingToken: z.string().min(16).max(200).optional(),
     lastAckedSeq: z.number().int().nonnegative(),
     /** Events the worker had to throw away unsent (its buffer is bounded). Any → the app records a gap. */

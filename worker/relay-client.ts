@@ -43,6 +43,8 @@ export interface RelayClientOptions {
 }
 
 const BACKOFF_FIRST_MS = 1_000;
+/** This page load: a reload gets a new one, so the app can tell a reloaded page from a reconnecting one. */
+const PAGE_ID = crypto.randomUUID();
 const BACKOFF_CAP_MS = 30_000;
 /** While the browser blocks us, try again this rarely unless something changes. */
 const BLOCKED_RETRY_MS = 5 * 60_000;
@@ -313,7 +315,7 @@ export class RelayClient {
       client: { kind: this.options.clientKind, version: this.options.clientVersion },
       portal: { domain: identity.domain, memberId: identity.memberId },
       user: { id: identity.userId, ...(identity.userName ? { name: identity.userName } : {}) },
-      frame: { appSid: outbox.appSid, ...(identity.uri ? { uri: identity.uri } : {}) },
+      frame: { appSid: outbox.appSid, pageId: PAGE_ID, ...(identity.uri ? { uri: identity.uri } : {}) },
       ...(token ? { pairingToken: token } : {}),
       lastAckedSeq: outbox.lastAckedSeq,
       ...(outbox.droppedEvents > 0 ? { droppedEvents: outbox.droppedEvents } : {}),

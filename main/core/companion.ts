@@ -309,7 +309,7 @@ export class Companion {
     if (message.lastAckedSeq > frame.lastSeq) {
       this.log({ event: 'ackedEventsMissing', frameId: frame.id, workerLastAcked: message.lastAckedSeq, storedLastSeq: frame.lastSeq });
     }
-    this.state.attach(frame.id, conn, continuous);
+    this.state.attach(frame.id, conn, continuous, message.frame.pageId);
     return {
       ok: true,
       lastStoredSeq: frame.lastSeq,

@@ -36,6 +36,8 @@ export interface OutboxEntry {
 export class TestWorker {
   readonly options: TestWorkerOptions;
   readonly appSid: string;
+  /** The page load this worker is; `reload()` makes a new one (same APP_SID, outbox kept, card gone). */
+  pageId = randomUUID();
   readonly received: ServerMessage[] = [];
   readonly outbox: OutboxEntry[] = [];
   pairingToken: string | undefined;
@@ -67,6 +69,12 @@ export class TestWorker {
     const identified = await this.next('identified');
     this.afterIdentified(identified);
     return identified;
+  }
+
+  /** As the browser reloads the page: the socket is gone, the next connection comes from a new page load. */
+  async reload(): Promise<void> {
+    await this.kill();
+    this.pageId = randomUUID();
   }
 
   /** Opens the socket and waits for hello; nothing else. */
@@ -108,7 +116,7 @@ export class TestWorker {
       client: { kind: 'test', version: '1' },
       portal: { domain: this.options.domain ?? 'acme.bitrix24.com', memberId: this.options.memberId ?? 'member-1' },
       user: { id: this.options.userId ?? '7', name: this.options.userName ?? 'Olga Operator' },
-      frame: { appSid: this.appSid, uri: '/crm/deal/' },
+      frame: { appSid: this.appSid, uri: '/crm/deal/', pageId: this.pageId },
       ...(this.pairingToken ? { pairingToken: this.pairingToken } : {}),
       lastAckedSeq: this.lastAckedSeq,
       ...(this.droppedEvents > 0 ? { droppedEvents: this.droppedEvents } : {}),

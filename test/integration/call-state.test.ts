@@ -206,4 +206,93 @@ describe('outages', () => {
     expect(callFigures(companion)).toEqual(expected);
     expect(companion.store.counts().events).toBe(script.length + 2); // + ownerLost and ownerBack
   });
+
+  // The closed-tab cases of a real browser (issue 12): the state follows the tab that is really there, and time
+  // with no tab is a gap or the end of the call, never talk or mute time. Times are the app's own clock here
+  // (the test worker's clock is the real one), so the loss is when the socket closed.
+  const call = (companion: Companion) =>
+    companion.store.db.prepare('SELECT call_id AS callId, started_at AS startedAt, ended_at AS endedAt, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, gap_ms AS gapMs FROM calls ORDER BY id').all() as Array<{
+      callId: string; startedAt: number; endedAt: number | null; endReason: string | null; durationMs: number; mutedMs: number; gapMs: number;
+    }>;
+
+  it('a tab closed mid-call: the call ends where the tab went, not at the end of the grace period', async () => {
+    const companion = await startCompanion({ graceMs: 1_000 });
+    const w = worker(companion);
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'closed-tab' });
+    await w.emitAndWait('muteButtonClick', true);
+    const lostBefore = Date.now();
+    await w.kill();
+    const lostAfter = Date.now();
+    await expect.poll(() => call(companion)[0]?.endReason, { timeout: 5_000 }).toBe('connection_lost');
+    const [c] = call(companion);
+    expect(c!.endedAt).toBeGreaterThanOrEqual(lostBefore);
+    expect(c!.endedAt).toBeLessThanOrEqual(lostAfter + 50);
+    expect(c!.durationMs).toBe(c!.endedAt! - c!.startedAt);
+    expect(c!.gapMs).toBe(0);
+  });
+
+  it('a reloaded tab without the card: the call ends at the loss at once, and the tray does not show it', async () => {
+    const companion = await startCompanion({ graceMs: 30_000 });
+    const w = worker(companion, { appSid: 'reloaded' });
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'reload-no-card' });
+    const lostBefore = Date.now();
+    await w.reload();
+    await new Promise((r) => setTimeout(r, 300)); // the new page loads
+    await w.connect();
+    const [c] = call(companion);
+    expect(c).toMatchObject({ endReason: 'connection_lost', gapMs: 0 });
+    expect(c!.endedAt! - lostBefore).toBeLessThan(100);
+    expect(companion.state.view()).toMatchObject({ state: 'waiting', call: null });
+  });
+
+  it('a reloaded tab whose card is re-created: the time with no tab is a gap, then the call goes on', async () => {
+    const companion = await startCompanion({ graceMs: 30_000 });
+    const w = worker(companion, { appSid: 'reloaded-card' });
+    await w.connect();
+    const t = Date.now();
+    await w.emitAndWait('initialized', { CALL_ID: 'reload-card' }, t);
+    await new Promise((r) => setTimeout(r, 100));
+    const mutedAt = Date.now();
+    await w.emitAndWait('muteButtonClick', true, mutedAt);
+    await new Promise((r) => setTimeout(r, 100));
+    await w.reload();
+    const lostAt = call(companion)[0]!.endedAt ?? Date.now();
+    await new Promise((r) => setTimeout(r, 400));
+    await w.connect();
+    const back = Date.now();
+    await w.emitAndWait('initialized', { CALL_ID: 'reload-card' }, back);
+    await w.emitAndWait('hangupButtonClick', [], back + 1_000);
+    const [c] = call(companion);
+    // Muted until the loss; nothing counts between the loss and the re-created card, which starts unmuted.
+    expect(c).toMatchObject({ endReason: 'hangup', durationMs: back + 1_000 - t });
+    // Within a few ms: the browser's times are corrected by the offset measured at each handshake.
+    expect(Math.abs(c!.gapMs - (back - lostAt))).toBeLessThanOrEqual(5);
+    expect(Math.abs(c!.mutedMs - (lostAt - mutedAt))).toBeLessThanOrEqual(5);
+    expect(c!.mutedMs).toBeGreaterThanOrEqual(95);
+    expect(c!.gapMs).toBeGreaterThanOrEqual(395);
+  });
+
+  it('another tab while the first tab\'s call is in its grace period: the tray follows the tab that is there, with no ghost call', async () => {
+    const companion = await startCompanion({ graceMs: 30_000 });
+    const first = worker(companion, { appSid: 'tab-1' });
+    await first.connect();
+    await first.emitAndWait('initialized', { CALL_ID: 'ghost' });
+    await first.kill();
+    const lostAt = Date.now();
+    // No tab at all: the call may come back (a reload), so it is shown as cut off for now.
+    await expect.poll(() => companion.state.view()).toMatchObject({ state: 'not_connected', call: { callId: 'ghost' } });
+    const second = worker(companion, { appSid: 'tab-2', pairingToken: first.pairingToken });
+    await second.connect();
+    expect(companion.state.view()).toMatchObject({ state: 'waiting', call: null });
+    await second.emitAndWait('initialized', { CALL_ID: 'own-call' });
+    expect(companion.state.view()).toMatchObject({ state: 'live', call: { callId: 'own-call' } });
+    // The operator's new call means the old one is over, where its tab went.
+    const ghost = call(companion).find((c) => c.callId === 'ghost')!;
+    expect(ghost.endReason).toBe('connection_lost');
+    expect(Math.abs(ghost.endedAt! - lostAt)).toBeLessThan(100);
+    await second.emitAndWait('hangupButtonClick', []);
+    expect(companion.state.view()).toMatchObject({ state: 'waiting', call: null });
+  });
 });

@@ -296,10 +296,21 @@ describe('events', () => {
     await w.emitAndWait('initialized', { CALL_ID: 'call-1' });
     await w.emitAndWait('muteButtonClick', true);
     await w.kill();
-    const fresh = worker(companion, { appSid: w.appSid, pairingToken: w.pairingToken });
-    const identified = await fresh.connect();
+    // The same page reconnecting (its card lives on).
+    const identified = await w.connect();
     expect(identified.lastStoredSeq).toBe(2);
     expect(identified.snapshot).toEqual({ callId: 'call-1', active: true, muted: true, held: false });
+  });
+
+  it('tells a reloaded page (same tab, new page load) that its call is over: the card died with the old page', async () => {
+    const companion = await startCompanion();
+    const w = worker(companion);
+    await w.connect();
+    await w.emitAndWait('initialized', { CALL_ID: 'call-1' });
+    await w.reload();
+    const identified = await w.connect();
+    expect(identified.lastStoredSeq).toBe(1);
+    expect(identified.snapshot).toEqual({ callId: null, active: false, muted: false, held: false });
   });
 
   it('a second socket for the same frame replaces the first', async () => {

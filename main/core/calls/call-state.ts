@@ -66,6 +66,10 @@ export class CallState {
   private readonly lifecycles = new Map<number, FrameLifecycle>();
   private readonly live = new Map<number, CallUpdate>();
   private readonly graceTimers = new Map<number, NodeJS.Timeout>();
+  /** When each call in its grace period lost its owner. */
+  private readonly lostAt = new Map<number, number>();
+  /** The page load each frame last connected from (in this run of the app). */
+  private readonly pages = new Map<number, string>();
   private readonly pending = new Map<string, PendingCommand>();
   private readonly listeners = new Set<(view: OperatorView) => void>();
   private lastEmitted = '';
@@ -93,23 +97,36 @@ export class CallState {
     return () => this.listeners.delete(listener);
   }
 
-  /** A frame finished its handshake. `continuous`: it still holds every event it saw since it was last here. */
-  attach(frameId: number, conn: WorkerConnection, continuous: boolean): void {
+  /**
+   * A frame finished its handshake. `continuous`: it still holds every event it saw since it was last here.
+   * `pageId`: its page load. Another page load than before is a reloaded tab: the call card died with the old page,
+   * so its call ends where the old page was lost (a re-created card with the same call id resumes it, with the
+   * time between as a gap). The same page reconnecting keeps its card, and its call goes on.
+   */
+  attach(frameId: number, conn: WorkerConnection, continuous: boolean, pageId?: string): void {
     const previous = this.connections.get(frameId);
     this.connections.set(frameId, conn);
     if (previous && previous !== conn) previous.close('replaced', 'the same frame connected again');
-    for (const { call } of this.live.values()) {
-      if (call.ownerFrameId === frameId) this.stopGrace(call.id);
+    const knownPage = this.pages.get(frameId);
+    const reloaded = pageId !== undefined && knownPage !== undefined && knownPage !== pageId;
+    if (pageId !== undefined) this.pages.set(frameId, pageId);
+    const updates: CallUpdate[] = [];
+    for (const { call } of [...this.live.values()]) {
+      if (call.ownerFrameId !== frameId) continue;
+      const lostAt = this.lostAt.get(call.id);
+      this.stopGrace(call.id);
+      if (reloaded && lostAt !== undefined) updates.push(this.store.recordSystemEvent(call.id, 'ownerLost', lostAt, null, this.options.now()));
     }
     const currentCallId = this.store.frame(frameId).currentCallId;
-    if (currentCallId !== null) {
+    if (currentCallId !== null && !reloaded) {
       const call = this.store.call(currentCallId);
       if (call.endReason === 'connection_lost' && call.ownerFrameId === frameId) {
         // Never before the loss it ends, whatever the clocks say: the pair must stay in order.
         const at = Math.max(this.options.now(), call.endedAt ?? 0);
-        this.apply([this.store.recordSystemEvent(call.id, 'ownerBack', at, { continuous }, this.options.now())]);
+        updates.push(this.store.recordSystemEvent(call.id, 'ownerBack', at, { continuous }, this.options.now()));
       }
     }
+    if (updates.length > 0) this.apply(updates);
     this.emit();
   }
 
@@ -140,14 +157,33 @@ export class CallState {
 
   /** The store changed these calls. */
   apply(updates: readonly CallUpdate[]): void {
+    const ended: CallUpdate[] = [];
     for (const update of updates) {
+      const isNew = !this.live.has(update.call.id);
       if (update.call.endedAt === null) this.live.set(update.call.id, update);
       else {
         this.live.delete(update.call.id);
         this.stopGrace(update.call.id);
       }
+      if (isNew && update.call.endedAt === null && this.connections.has(update.call.ownerFrameId)) ended.push(...this.endAbandoned(update.call));
     }
-    if (updates.length > 0) this.emit();
+    if (ended.length > 0) this.apply(ended);
+    else if (updates.length > 0) this.emit();
+  }
+
+  /**
+   * An operator has one line: a call starting in a connected tab means a call of theirs whose tab went away is
+   * over, at the moment its tab went, not at the end of its grace period.
+   */
+  private endAbandoned(started: CallUpdate['call']): CallUpdate[] {
+    const ended: CallUpdate[] = [];
+    for (const { call } of [...this.live.values()]) {
+      const lostAt = this.lostAt.get(call.id);
+      if (call.id === started.id || call.operatorId !== started.operatorId || lostAt === undefined) continue;
+      this.stopGrace(call.id);
+      ended.push(this.store.recordSystemEvent(call.id, 'ownerLost', lostAt, null, this.options.now()));
+    }
+    return ended;
   }
 
   snapshotForFrame(frameId: number): CardSnapshot {
@@ -244,11 +280,16 @@ export class CallState {
     }
   }
 
-  /** The most recent call whose owner is connected, else the most recent call. */
+  /**
+   * The most recent call whose owner is connected. A call whose tab is away (its grace period) is shown only while
+   * no tab at all is connected (a reload): when another tab is there, the tray follows the tab that is really
+   * connected, not a call that may be over.
+   */
   private currentCall(): CallUpdate | undefined {
     let best: CallUpdate | undefined;
     for (const update of this.live.values()) {
       const connected = this.connections.has(update.call.ownerFrameId);
+      if (!connected && this.connections.size > 0) continue;
       const bestConnected = best !== undefined && this.connections.has(best.call.ownerFrameId);
       if (!best || (connected && !bestConnected) || (connected === bestConnected && update.call.startedAt >= best.call.startedAt)) {
         best = update;
@@ -281,8 +322,10 @@ export class CallState {
 
   private startGrace(callRowId: number, lostAt: number): void {
     this.stopGrace(callRowId);
+    this.lostAt.set(callRowId, lostAt);
     const timer = setTimeout(() => {
       this.graceTimers.delete(callRowId);
+      this.lostAt.delete(callRowId);
       const update = this.live.get(callRowId);
       if (this.disposed || !update || this.connections.has(update.call.ownerFrameId)) return;
       try {
@@ -300,6 +343,7 @@ export class CallState {
   private stopGrace(callRowId: number): void {
     clearTimeout(this.graceTimers.get(callRowId));
     this.graceTimers.delete(callRowId);
+    this.lostAt.delete(callRowId);
   }
 
   private emit(): void {

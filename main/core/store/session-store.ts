@@ -358,13 +358,12 @@ export class SessionStore {
       }
       if (existing) {
         callRowId = existing.id;
-        if (existing.ownerFrameId !== frameId) {
-          // The card was re-created in another tab (a reload): what happened in between is unknown.
-          if (current(existing.id).endReason === 'connection_lost') {
-            this.insertSystemEvent(existing.id, frameId, 'ownerBack', incoming.at, { continuous: false }, incoming.receivedAt);
-          }
-          this.stmts.setCallOwner.run(frameId, existing.id);
+        // The card was re-created (a reloaded tab, or another tab) after its call was cut off: what happened in
+        // between is unknown, a gap.
+        if (current(existing.id).endReason === 'connection_lost') {
+          this.insertSystemEvent(existing.id, frameId, 'ownerBack', Math.max(incoming.at, current(existing.id).endedAt ?? 0), { continuous: false }, incoming.receivedAt);
         }
+        if (existing.ownerFrameId !== frameId) this.stmts.setCallOwner.run(frameId, existing.id);
       } else {
         const p = event.payload;
         const info = this.stmts.insertCall.run(
