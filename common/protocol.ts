@@ -45,7 +45,15 @@ export const identifySchema = z
      * `pageId`: new at every page load. The same `appSid` with another `pageId` is a reloaded page, whose call card
      * died with the old page; the same `pageId` again is the same page reconnecting, whose card lives on.
      */
-    frame: z.object({ appSid: shortText, uri: z.string().max(2000).optional(), pageId: z.string().min(8).max(64).optional() }).strict(),
+    frame: z
+      .object({
+        appSid: shortText,
+        uri: z.string().max(2000).optional(),
+        pageId: z.string().min(8).max(64).optional(),
+        /** Another tab delivering what a closed tab left behind: it never takes over a frame that is connected. */
+        adopted: z.boolean().optional(),
+      })
+      .strict(),
     pairingToken: z.string().min(16).max(200).optional(),
     lastAckedSeq: z.number().int().nonnegative(),
     /** Events the worker had to throw away unsent (its buffer is bounded). Any → the app records a gap. */

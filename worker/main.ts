@@ -78,6 +78,7 @@ function connect(frame: Bx24Frame, outbox: Outbox, identity: Identity, primary: 
     port: portFromUrl(),
     clientVersion: VERSION,
     clientKind: 'worker',
+    ...(primary ? {} : { adopted: true }),
     loadToken: tokens.load,
     saveToken: tokens.save,
     onStatus: (status) => {
@@ -150,6 +151,10 @@ async function main(): Promise<void> {
   outbox.setIdentity(identity);
   client = connect(frame, outbox, identity, true);
   setInterval(() => outbox.touch(), 10_000);
+  // A closed tab (not one kept in the back/forward cache) leaves its outbox adoptable at once.
+  window.addEventListener('pagehide', (event) => {
+    if (!event.persisted) outbox.markClosed();
+  });
 
   // Tabs closed before the app acknowledged their events left them behind: deliver them under their own frame.
   for (const orphan of Outbox.orphans(context.appSid)) {

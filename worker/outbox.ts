@@ -30,6 +30,8 @@ interface OutboxState {
   events: OutboxEvent[];
   /** When the owning page last showed it is alive; an old value marks an orphan another tab may adopt. */
   aliveAt: number;
+  /** Set as the owning page went away (pagehide): its events may be adopted at once. */
+  closedAt?: number;
   /** Events held in memory that did not fit in storage: lost if this page goes away. */
   notPersisted?: number;
 }
@@ -67,7 +69,9 @@ export class Outbox {
     for (const key of store.keys(OUTBOX_PREFIX)) {
       if (key === OUTBOX_PREFIX + safeKey(exceptAppSid)) continue;
       const state = Outbox.read(key);
-      if (!state || now - state.aliveAt <= ORPHAN_AFTER_MS) continue;
+      // Closed for sure (pagehide), or silent for long. A hidden tab may run its timers only once a minute, so
+      // "silent" can be wrong; the app never lets an adopted outbox take over a frame that is still connected.
+      if (!state || (state.closedAt === undefined && now - state.aliveAt <= ORPHAN_AFTER_MS)) continue;
       if (state.events.length === 0 || !state.identity) store.remove(key);
       else {
         // Whatever did not fit in storage went with the closed page.
@@ -150,6 +154,13 @@ export class Outbox {
 
   touch(): void {
     this.state.aliveAt = Date.now();
+    delete this.state.closedAt;
+    this.save();
+  }
+
+  /** The page is going away for good: what it still holds may be adopted by the next tab at once. */
+  markClosed(): void {
+    this.state.closedAt = Date.now();
     this.save();
   }
 

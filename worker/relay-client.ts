@@ -35,6 +35,8 @@ export interface RelayClientOptions {
   port: number | null;
   clientVersion: string;
   clientKind: 'worker' | 'desktop-worker';
+  /** Delivers the outbox of a closed tab (an adopted orphan) rather than this page's own. */
+  adopted?: boolean;
   loadToken(): string | null;
   saveToken(token: string | null): void;
   onCommand(command: ServerMessageOf<'command'>): void;
@@ -315,7 +317,7 @@ export class RelayClient {
       client: { kind: this.options.clientKind, version: this.options.clientVersion },
       portal: { domain: identity.domain, memberId: identity.memberId },
       user: { id: identity.userId, ...(identity.userName ? { name: identity.userName } : {}) },
-      frame: { appSid: outbox.appSid, pageId: PAGE_ID, ...(identity.uri ? { uri: identity.uri } : {}) },
+      frame: { appSid: outbox.appSid, pageId: PAGE_ID, ...(identity.uri ? { uri: identity.uri } : {}), ...(this.options.adopted ? { adopted: true } : {}) },
       ...(token ? { pairingToken: token } : {}),
       lastAckedSeq: outbox.lastAckedSeq,
       ...(outbox.droppedEvents > 0 ? { droppedEvents: outbox.droppedEvents } : {}),

@@ -294,6 +294,11 @@ export class Companion {
       return { ok: false, close: 'protocolError', message: "this tab's APP_SID belongs to another operator" };
     }
     const { frame, created } = resolved;
+    // A tab delivering a closed tab's outbox steps back when that tab is in fact still connected (hidden, its
+    // timers too slow to look alive): it delivers its events itself, and its socket must not be replaced.
+    if (message.frame.adopted && this.state.isConnected(frame.id)) {
+      return { ok: false, close: 'replaced', message: 'the tab that owns these events is connected and delivers them itself' };
+    }
     const measured = receivedAt - message.clientTime;
     let offset = frame.clockOffsetMs;
     if (created || Math.abs(measured - offset) > CLOCK_OFFSET_TOLERANCE_MS) {

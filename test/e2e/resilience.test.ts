@@ -77,6 +77,37 @@ describe('outages and several tabs', () => {
     await expect.poll(() => state(dataDir)).toBe('not_connected');
   });
 
+  it('a tab closed while the app was down: the next tab adopts what it never delivered, at once, and it arrives once', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    let s = await h.serve(dataDir, port);
+    const context = await h.chromium.context();
+    const closing = await openPortal(context, h.emulator.portalUrl({ relayPort: port, sid: 'ORPHAN' }));
+    await waitForBinds(closing);
+    await emulatorApi(closing, 'raiseCard', { callId: 'externalCall.orphan' });
+    await expect.poll(() => state(dataDir)).toBe('live');
+
+    await h.stop(s);
+    await expect.poll(() => workerState(closing)).toBe('app_not_running');
+    await closing.click('#mute');
+    await closing.click('#hangup');
+    await closing.close();
+
+    // The app is back and the operator opens Bitrix24 again right away (well within the old 30 s "not touched" rule).
+    s = await h.serve(dataDir, port);
+    const next = await openPortal(context, h.emulator.portalUrl({ relayPort: port, sid: 'NEXT' }));
+    await waitForBinds(next);
+    await expect.poll(async () => (await exportJsonl(dataDir, 'calls'))[0]?.end_reason, { timeout: 15_000 }).toBe('hangup');
+    const events = (await exportJsonl(dataDir, 'events')).filter((e) => e.call_id === 'externalCall.orphan');
+    expect(events.map((e) => [e.event, e.tab])).toEqual([
+      ['initialized', 'ORPHAN'],
+      ['muteButtonClick', 'ORPHAN'],
+      ['hangupButtonClick', 'ORPHAN'],
+    ]);
+    const [call] = await exportJsonl(dataDir, 'calls');
+    expect(call).toMatchObject({ call_id: 'externalCall.orphan', end_reason: 'hangup', mute_count: 1, gap_s: 0 });
+  });
+
   it('a call already going on when the page loads: its initialized, raised right at the bind, is not lost', async () => {
     const dataDir = tempDir();
     const s = await h.serve(dataDir);

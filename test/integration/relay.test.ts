@@ -313,6 +313,19 @@ describe('events', () => {
     expect(identified.snapshot).toEqual({ callId: null, active: false, muted: false, held: false });
   });
 
+  it('an adopted outbox never takes over a frame whose own tab is still connected (a hidden tab that only looked closed)', async () => {
+    const companion = await startCompanion();
+    const owner = worker(companion);
+    await owner.connect();
+    const adopter = worker(companion, { appSid: owner.appSid, pairingToken: owner.pairingToken });
+    await adopter.open();
+    adopter.identify({ frame: { appSid: owner.appSid, pageId: adopter.pageId, adopted: true } });
+    expect(await adopter.closed()).toBe(CLOSE_CODES.replaced.code);
+    expect(owner.closeCode).toBeNull();
+    await owner.emitAndWait('initialized', { CALL_ID: 'still-mine' });
+    expect(companion.state.view()).toMatchObject({ state: 'live', connectedFrames: 1 });
+  });
+
   it('a second socket for the same frame replaces the first', async () => {
     const companion = await startCompanion();
     const w = worker(companion);

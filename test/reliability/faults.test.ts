@@ -49,7 +49,8 @@ describe('faults', () => {
         if (reply.type === 'error') failure = reply;
       }
       expect(failure).toMatchObject({ code: 'store_failed', message: expect.stringMatching(/could not store the event; it will be retried/) });
-      expect(s.stderr()).toMatch(/"event":"storeFailed".*(full|disk|SQLITE_FULL)/i);
+      // The log line is written as the error is answered: wait for it, do not read at once.
+      await expect.poll(() => s!.stderr()).toMatch(/"event":"storeFailed".*(full|disk|SQLITE_FULL)/i);
       const kept = w.outbox.length;
       expect(kept).toBeGreaterThan(0);
       expect(s.child.exitCode).toBeNull();
@@ -75,7 +76,7 @@ describe('faults', () => {
     const dataDir = tempDir();
     writeFileSync(path.join(dataDir, 'sessions.sqlite'), 'this is not an SQLite database, it is a damaged file'.repeat(100));
     const s = await serve(dataDir);
-    expect(s.stderr()).toMatch(/"event":"databaseMovedAside".*"to":".*sessions\.sqlite\.corrupt-/);
+    await expect.poll(() => s.stderr()).toMatch(/"event":"databaseMovedAside".*"to":".*sessions\.sqlite\.corrupt-/);
     const files = readdirSync(dataDir);
     expect(files.some((f) => f.startsWith('sessions.sqlite.corrupt-'))).toBe(true);
     const w = newWorker({ port: s.port, origin: ORIGIN });
