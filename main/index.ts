@@ -5,6 +5,7 @@ import path from 'node:path';
 import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, screen, shell, Tray } from 'electron';
 import { IPC_EXPORT_PROGRESS_EVENT, IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
 import { DesktopController } from './core/desktop/desktop-controller.ts';
+import { launchAction, URL_SCHEME } from './core/desktop/launch-actions.ts';
 import { rendererFile } from './core/desktop/renderer-files.ts';
 import { trayModel, type TrayCommand, type TrayIcon } from './core/desktop/tray-model.ts';
 import { defaultDataDir } from './core/paths.ts';
@@ -31,14 +32,32 @@ function useDataDirectory(): string {
   return dataDir;
 }
 
+/** Resolves with the running core once it is up: what a second start or a link asks for waits for it. */
+let resolveCore!: (controller: DesktopController) => void;
+const coreStarted = new Promise<DesktopController>((resolve) => (resolveCore = resolve));
+
+/**
+ * A second start with an action (`--mute`, or an `operator-companion://mute` link, which Windows and Linux pass on
+ * the command line) acts on the call, like `operator-companion mute`; a plain second start (a double-click on the
+ * shortcut) opens the status window. Both wait for this instance to be up.
+ */
+function handleLaunch(argv: readonly string[], windows: WindowManager): void {
+  const action = launchAction(argv);
+  void coreStarted.then((controller) => (action ? void controller.command(action, 'cli') : windows.show('status')));
+}
+
 /** After the data path is set: the lock lives in the userData folder, so both copies must agree on it. */
 function claimSingleInstance(windows: WindowManager): boolean {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return false;
   }
-  // A second start (a double-click on the shortcut) opens the status window, even while this one is starting.
-  app.on('second-instance', () => void app.whenReady().then(() => windows.show('status')));
+  app.on('second-instance', (_event, argv) => handleLaunch(argv, windows));
+  // macOS hands links to the running app as an event, also the one that starts it (so, before ready).
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    handleLaunch([url], windows);
+  });
   return true;
 }
 
@@ -164,6 +183,9 @@ async function main(): Promise<void> {
   await app.whenReady();
   serveRenderer();
   const controller = await startCore(dataDir, windows);
+  resolveCore(controller);
+  // The installers register the link scheme (electron-builder's `protocols`); a portable run (an AppImage) does it here.
+  if (app.isPackaged && !app.isDefaultProtocolClient(URL_SCHEME)) app.setAsDefaultProtocolClient(URL_SCHEME);
   registerIpc(ipcMain, controller.handlers);
   showTray(controller, windows);
   followPower(controller);

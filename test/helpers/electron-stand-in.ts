@@ -43,6 +43,8 @@ export interface ElectronStandIn {
   ipcHandlers: Map<string, Handler>;
   errorBoxes: Array<{ title: string; content: string }>;
   exitCodes: number[];
+  /** Bodies of the notifications shown. */
+  notifications: string[];
   app: EventEmitter & { ready: boolean; emitReady(): void; userData: string | null; getPath(name: string): string };
   /** Calls an IPC channel the way a window's renderer would: the event names that window as sender. */
   invoke(window: StandInWindow, channel: string, ...args: unknown[]): Promise<unknown>;
@@ -73,6 +75,7 @@ export function createElectronStandIn(options: { appData: string; onUserDataSet?
   const ipcHandlers = new Map<string, Handler>();
   const errorBoxes: Array<{ title: string; content: string }> = [];
   const exitCodes: number[] = [];
+  const notifications: string[] = [];
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; productName?: string };
   let schemesRegistered = false;
   let readyResolve!: () => void;
@@ -206,7 +209,13 @@ export function createElectronStandIn(options: { appData: string; onUserDataSet?
 
   class Notification {
     static isSupported = (): boolean => true;
-    show(): void {}
+    private readonly body: string;
+    constructor(options: { body: string }) {
+      this.body = options.body;
+    }
+    show(): void {
+      notifications.push(this.body);
+    }
   }
 
   const globalShortcut = {
@@ -271,6 +280,7 @@ export function createElectronStandIn(options: { appData: string; onUserDataSet?
     ipcHandlers,
     errorBoxes,
     exitCodes,
+    notifications,
     app,
     async invoke(window, channel, ...args) {
       const handler = ipcHandlers.get(channel);

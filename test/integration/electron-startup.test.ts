@@ -93,6 +93,17 @@ describe('desktop start-up on a clean machine', () => {
     await expect.poll(() => standIn.windows.map((w) => w.loaded[0])).toEqual(['app://companion/index.html?view=status']);
   });
 
+  it('a second start with --mute or an operator-companion:// link acts on the call instead of opening a window', async () => {
+    const standIn = await launch(tempDir());
+    await started(standIn);
+    standIn.app.emit('second-instance', {}, ['/opt/Operator Companion/operator-companion', '--mute'], process.cwd());
+    // No call is going on: the operator is told so, as for a hotkey.
+    await expect.poll(() => standIn.notifications).toEqual([expect.stringMatching(/no call/i)]);
+    standIn.app.emit('open-url', { preventDefault: () => {} }, 'operator-companion://toggle');
+    await expect.poll(() => standIn.notifications.length).toBe(2);
+    expect(standIn.windows).toEqual([]);
+  });
+
   it('uses the folder Electron would choose by itself, which is where the CLI looks', async () => {
     const standIn = createElectronStandIn({ appData: path.join('/home/olga', '.config') });
     expect(standIn.app.getPath('userData')).toBe(path.join('/home/olga/.config', PRODUCT_NAME));

@@ -156,7 +156,8 @@ describe('main bundle', () => {
         ...[...code.matchAll(/(?:require|\bimport|\(import\.meta\.url\))\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1] as string),
       ]);
       const external = [...specifiers].filter((s) => !s.startsWith('node:') && !builtinModules.includes(s));
-      const allowed = ['better-sqlite3', 'koffi', 'electron', 'bufferutil', 'utf-8-validate'];
+      // bufferutil and utf-8-validate (ws), pg-native (node-postgres): optional, required inside try/catch.
+      const allowed = ['better-sqlite3', 'koffi', 'electron', 'bufferutil', 'utf-8-validate', 'pg-native'];
       // Relative imports must stay inside out/main (chunks of this build).
       expect(external.filter((s) => !allowed.includes(s) && !/^\.\.?\//.test(s)), file).toEqual([]);
       for (const s of external.filter((x) => /^\.\.?\//.test(x))) expect(existsSync(path.join(dir, path.dirname(file), s)), `${file} → ${s}`).toBe(true);
@@ -201,7 +202,7 @@ describe('packed layout (--dir, Linux)', () => {
       expect(files, needed).toContain(needed);
     }
     // Bundled into out/main, so not packed again; nothing of the worker, the screenshots or the source maps.
-    expect(files.filter((f) => /^\/node_modules\/(ws|zod)\//.test(f) || f.startsWith('/out/worker') || f.startsWith('/out/screenshots') || f.endsWith('.map'))).toEqual([]);
+    expect(files.filter((f) => /^\/node_modules\/(ws|zod|pg|pg-[a-z-]+|pgpass|postgres-[a-z]+)\//.test(f) || f.startsWith('/out/worker') || f.startsWith('/out/screenshots') || f.endsWith('.map'))).toEqual([]);
     const natives = readdirSync(path.join(resources, 'app.asar.unpacked', 'node_modules', 'better-sqlite3', 'prebuilds')).sort();
     expect(natives).toEqual(['linux-arm64.node', 'linux-x64.node']);
     const koffi = path.join(resources, 'app.asar.unpacked', 'node_modules', 'koffi', 'build', 'koffi');

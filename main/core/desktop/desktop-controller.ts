@@ -217,7 +217,7 @@ export class DesktopController {
   }
 
   /** A command from the tray or a hotkey; failures are told briefly instead of passing silently. */
-  async command(action: CardAction, source: 'tray' | 'hotkey' | 'window' | 'system'): Promise<CommandResponse> {
+  async command(action: CardAction, source: 'tray' | 'hotkey' | 'window' | 'system' | 'cli'): Promise<CommandResponse> {
     const response = await this.instance.companion.command(action, source);
     if (!response.ok && source !== 'window') {
       const key: MessageKey = response.outcome === 'no_call' ? 'notify.noCall' : response.outcome === 'not_connected' ? 'notify.notConnected' : 'notify.failed';
