@@ -7,6 +7,7 @@ import { MicrophoneError } from '../core/microphone/microphone-port.ts';
 import { END_OF_CALL_RULES } from '../core/microphone/microphone-sync.ts';
 import { PortsTakenError } from '../core/relay/relay-server.ts';
 import { normalizeOrigin } from '../core/relay/upgrade-policy.ts';
+import { DEFAULT_PORT } from '../../common/protocol-constants.ts';
 import { centralConfig } from './central-command.ts';
 import { oneOf, parse, port, required, UsageError } from './usage.ts';
 
@@ -26,6 +27,8 @@ export async function runServe(args: string[]): Promise<number> {
     if (!normalized || normalized !== origin.replace(/\/$/, '')) {
       throw new UsageError(`--allow-origin must be an origin like https://companion.example.com (got "${origin}")`);
     }
+    // Bitrix24 shows application pages over HTTPS only; an http:// worker host would never be embedded.
+    if (!normalized.startsWith('https://')) throw new UsageError(`--allow-origin must be an https:// origin: Bitrix24 embeds application pages over HTTPS only (got "${origin}")`);
     return normalized;
   });
   if (values['auto-approve'] && origins.length === 0) {
@@ -54,6 +57,13 @@ export async function runServe(args: string[]): Promise<number> {
       return 1;
     }
     throw error;
+  }
+  const requestedPort = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (instance.companion.port !== requestedPort) {
+    log.warn('portInUse', { requested: requestedPort, port: instance.companion.port, message: `port ${requestedPort} is taken by another program; listening on ${instance.companion.port} (the worker finds it by itself)` });
+  }
+  if (origins.length === 0) {
+    log.warn('noWorkerOrigin', { message: 'no --allow-origin: no Bitrix24 worker page can connect; add --allow-origin https://YOUR-WORKER-HOST' });
   }
   instance.companion.state.onChange((view) => log.info('state', { state: view.state, call: view.call?.callId ?? null }));
   process.stdout.write(`${JSON.stringify({ event: 'listening', port: instance.companion.port })}\n`);

@@ -6,11 +6,16 @@ import { DATABASE_FILE, openDatabase } from '../core/store/database.ts';
 import { storeCounts, type StoreCounts } from '../core/store/session-store.ts';
 import type { MicrophoneStatus } from '../core/microphone/microphone-sync.ts';
 import type { CentralSyncStatus } from '../core/central/sync.ts';
-import { parse, required } from './usage.ts';
+import { defaultDataDir } from '../core/paths.ts';
+import { formatInstant, systemTimeZone } from '../core/export/time-zone.ts';
+import { parse } from './usage.ts';
+
+const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 export async function runStatus(args: string[]): Promise<number> {
   const values = parse(args, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } });
-  const dataDir = path.resolve(required(values['data-dir'], '--data-dir'));
+  // Like mute/unmute/…: without --data-dir, the desktop app's own folder.
+  const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir());
   const file = path.join(dataDir, DATABASE_FILE);
   let store: StoreCounts | null = null;
   if (existsSync(file)) {
@@ -32,15 +37,14 @@ export async function runStatus(args: string[]): Promise<number> {
   }
   const lines = [`data directory: ${dataDir}`];
   if (store) {
-    const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
-    lines.push(
-      `store: ${store.calls} calls (${store.openCalls} open), ${store.events} events, ${store.operators} operators`,
-      `calls from ${when(store.firstCallAt)} to ${when(store.lastCallAt)}`,
-    );
+    // In the computer's zone, as the export writes them by default.
+    const zone = systemTimeZone();
+    lines.push(`store: ${count(store.calls, 'call', 'calls')} (${store.openCalls} open), ${count(store.events, 'event', 'events')}, ${count(store.operators, 'operator', 'operators')}`);
+    lines.push(store.firstCallAt === null || store.lastCallAt === null ? 'no calls yet' : `calls from ${formatInstant(store.firstCallAt, zone)} to ${formatInstant(store.lastCallAt, zone)}`);
   } else lines.push(`store: none yet (${DATABASE_FILE} does not exist)`);
   lines.push(
     running
-      ? `running: yes (pid ${running.pid}), relay on 127.0.0.1:${running.port}, state ${running.view.state}, ${running.view.connectedFrames} tab(s) connected`
+      ? `running: yes (pid ${running.pid}), relay on 127.0.0.1:${running.port}, state ${running.view.state}, ${count(running.view.connectedFrames, 'tab', 'tabs')} connected`
       : 'running: no instance is listening on this data directory',
   );
   if (running) {

@@ -24,7 +24,7 @@ export const USAGE = `Usage: operator-companion <command> [options]
           Create or upgrade the central PostgreSQL schema and its roles (run by its administrator).
   central add-login --url URL --name NAME --role writer|supervisor [--password-stdin]
           Create a login for a companion (writer) or a supervisor (read-only); prints a new password.
-  status  --data-dir DIR [--json]
+  status  [--data-dir DIR] [--json]
           What the store holds and whether an instance is listening (with its microphone).
   microphones [--json]
           The microphones this computer has, the default marked.

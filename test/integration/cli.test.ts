@@ -4,10 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import { exited, freePort, runCli } from '../helpers/cli.ts';
-import { TEST_ORIGIN as ORIGIN, useServe, useWorkers } from '../helpers/lifecycle.ts';
+import { TEST_ORIGIN as ORIGIN, useServe, useServeProcesses, useWorkers } from '../helpers/lifecycle.ts';
+import { seedStore } from '../helpers/seed.ts';
 
 const tempDir = useTempDirs();
 const { serve: startServing } = useServe();
+const bareServes = useServeProcesses();
 const newWorker = useWorkers();
 const serve = (dataDir: string) => startServing(dataDir);
 
@@ -20,6 +22,7 @@ describe('bad arguments: one line naming the argument, exit 2', () => {
     [['serve', '--data-dir', 'x', '--port', '70000'], /--port must be a port number/],
     [['serve', '--data-dir', 'x', '--allow-origin', 'worker.test'], /--allow-origin must be an origin/],
     [['serve', '--data-dir', 'x', '--allow-origin', 'https://w.test/path'], /--allow-origin must be an origin/],
+    [['serve', '--data-dir', 'x', '--allow-origin', 'http://w.test'], /--allow-origin must be an https:\/\/ origin: Bitrix24 embeds application pages over HTTPS only/],
     [['serve', '--data-dir', 'x', '--auto-approve'], /--auto-approve needs at least one --allow-origin/],
     [['serve', '--data-dir', 'x', '--verbose'], /unknown option '--verbose'/],
     [['export', '--data-dir', 'x', '--out', 'f'], /--format is required/],
@@ -33,7 +36,7 @@ describe('bad arguments: one line naming the argument, exit 2', () => {
     [['export', '--data-dir', 'x', '--format', 'csv'], /--out is required/],
     [['export', '--data-dir', 'x', '--format', 'jsonl', '--delimiter', ';', '--out', 'f'], /--delimiter applies to --format csv only/],
     [['export', '--data-dir', 'x', '--format', 'csv', '--delimiter', '|', '--out', 'f'], /--delimiter must be one of/],
-    [['status'], /--data-dir is required/],
+    [['status', '--json', 'yes'], /Unexpected argument 'yes'|unexpected argument/i],
     [['mute', '--now'], /unknown option '--now'/],
   ])('%j', async (args, message) => {
     const result = await runCli(args);
@@ -62,6 +65,30 @@ describe('failures: exit 1 with a clear message', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/store: none yet/);
     expect(result.stdout).toMatch(/running: no instance/);
+  });
+
+  it('status counts in words and gives times in the computer\'s zone, like the export', async () => {
+    const dir = tempDir();
+    seedStore(dir, { calls: 5, events: 20, operators: 1 });
+    const result = await runCli(['status', '--data-dir', dir], { env: { ...process.env, TZ: 'Europe/Moscow' } });
+    expect(result.stdout).toMatch(/^store: 5 calls \(0 open\), 20 events, 1 operator$/m);
+    expect(result.stdout).toMatch(/^calls from 2025-12-01T09:01:00\+03:00 to 2025-12-01T09:05:00\+03:00$/m);
+  });
+
+  it('serve says when no worker page may connect, and when it took another port than asked', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const s = await startServing(tempDir(), { port, autoApprove: false });
+      expect(s.port).not.toBe(port);
+      await expect.poll(() => s.stderr()).toMatch(new RegExp(`"event":"portInUse".*port ${port} is taken by another program; listening on ${s.port}`));
+      const bare = await bareServes.start(['--data-dir', tempDir(), '--port', String(await freePort())]);
+      await expect.poll(() => bare.stderr()).toMatch(/"event":"noWorkerOrigin".*no Bitrix24 worker page can connect; add --allow-origin/);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('a second serve on the same data directory is refused', async () => {
