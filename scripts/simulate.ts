@@ -7,8 +7,21 @@ import { startInstance } from '../main/core/instance.ts';
 
 const dataDir = path.resolve(process.argv[2] ?? path.join('.tmp', 'simulate'));
 // Two different sites on this computer, as Bitrix24 and the worker host are: localhost and 127.0.0.1.
-const emulator = await startEmulator({ portalHost: 'localhost', workerHost: '127.0.0.1', portalPort: 8443, workerPort: 8444 });
-const instance = await startInstance({ dataDir, allowedOrigins: [emulator.workerOrigin], autoApprove: true });
+/** Another simulation (or any program) holding a port, or this data directory in use: one line, not a stack trace. */
+function giveUp(error: unknown): never {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = code === 'EADDRINUSE'
+    ? 'ports 8443 and 8444 are needed for the emulated portal and one is taken (is another `npm run simulate` running? stop it first)'
+    : error instanceof Error ? error.message : String(error);
+  console.error(`simulate: ${message}`);
+  process.exit(1);
+}
+
+const emulator = await startEmulator({ portalHost: 'localhost', workerHost: '127.0.0.1', portalPort: 8443, workerPort: 8444 }).catch(giveUp);
+const instance = await startInstance({ dataDir, allowedOrigins: [emulator.workerOrigin], autoApprove: true }).catch(async (error: unknown) => {
+  await emulator.close();
+  return giveUp(error);
+});
 instance.companion.state.onChange((view) => {
   const call = view.call ? ` call ${view.call.callId}${view.call.phoneNumber ? ` (${view.call.phoneNumber})` : ''}` : '';
   console.log(`${new Date().toLocaleTimeString()}  app state: ${view.state}${call}, ${view.connectedFrames} tab(s)`);
