@@ -149,7 +149,7 @@ export class CentralSync {
     this.options = options;
     this.db = options.db;
     this.now = options.now ?? Date.now;
-    this.batchRows = options.batchRows ?? 2_000;
+    this.batchRows = options.batchRows ?? 1_000;
     this.install = installId(this.db);
     const db = this.db;
     this.stmts = {
@@ -273,8 +273,11 @@ export class CentralSync {
   /** Sends one batch: changed calls and new events after the cursor, with every portal and operator. */
   private async pushBatch(sql: Sql, centralId: string): Promise<number> {
     const cursor = this.stmts.cursor.get(centralId) ?? { eventsAfter: 0, callsAfter: 0, lastSyncAt: null };
+    // Read and serialise in slices, letting the event loop (acks, the tray) run between them.
     const calls = this.stmts.calls.all(cursor.callsAfter, this.batchRows);
+    await breathe();
     const events = this.stmts.events.all(cursor.eventsAfter, this.batchRows);
+    await breathe();
     // The first batch of a run always registers the install (and finds a copied data folder's claimed id).
     const registered = this.registered === centralId;
     if (calls.length === 0 && events.length === 0 && registered) {
@@ -282,15 +285,18 @@ export class CentralSync {
       await sql.query('SELECT 1');
       return 0;
     }
-    const portals = this.stmts.portals.all();
-    const operators = this.stmts.operators.all();
+    const portals = JSON.stringify(this.stmts.portals.all());
+    const operators = JSON.stringify(this.stmts.operators.all());
+    const callsJson = JSON.stringify(calls);
+    await breathe();
+    const eventsJson = JSON.stringify(events);
     const install = this.install;
     await sql.transaction(async (tx) => {
       await tx.query(UPSERT.install, [install, os.hostname(), this.options.appVersion]);
-      if (portals.length > 0) await tx.query(UPSERT.portals, [install, JSON.stringify(portals)]);
-      if (operators.length > 0) await tx.query(UPSERT.operators, [install, JSON.stringify(operators)]);
-      if (calls.length > 0) await tx.query(UPSERT.calls, [install, JSON.stringify(calls)]);
-      if (events.length > 0) await tx.query(UPSERT.events, [install, JSON.stringify(events)]);
+      await tx.query(UPSERT.portals, [install, portals]);
+      await tx.query(UPSERT.operators, [install, operators]);
+      if (calls.length > 0) await tx.query(UPSERT.calls, [install, callsJson]);
+      if (events.length > 0) await tx.query(UPSERT.events, [install, eventsJson]);
     });
     this.registered = centralId;
     this.stmts.saveCursor.run({
@@ -349,6 +355,8 @@ export class CentralSync {
     });
   }
 }
+
+const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The installs row belongs to another login: RLS refuses the update of it. */
 function isInstallClaimed(error: unknown): boolean {
