@@ -33,7 +33,7 @@ function measure(command: string, args: string[], outFile: string, env: NodeJS.P
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const out = createWriteStream(outFile);
-    const written = new Promise((done) => out.on('close', done));
+    const written = new Promise<void>((done) => out.on('close', () => done()));
     child.stdout.pipe(out);
     let peakKb = 0;
     let stderr = '';

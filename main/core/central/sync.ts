@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type Database from 'better-sqlite3';
-import { connectCentral, describeCentralError, type CentralConfig, type Sql } from './connection.ts';
+import { connectCentral, describeCentralError, describeTarget, type CentralConfig, type Sql } from './connection.ts';
 import { SCHEMA } from './migrations.ts';
 import { CentralSchemaError, checkCentralSchema } from './schema.ts';
 
@@ -144,6 +144,7 @@ export class CentralSync {
   private failingSince: number | null = null;
   private lastSyncAt: number | null = null;
   private readonly idleWaiters = new Set<() => void>();
+  private waitingCache: { at: number; n: number } | null = null;
 
   constructor(options: CentralSyncOptions) {
     this.options = options;
@@ -208,11 +209,17 @@ export class CentralSync {
     this.sql = null;
   }
 
-  status(): CentralSyncStatus {
-    const cursor = this.centralId ? this.stmts.cursor.get(this.centralId) : undefined;
-    const rowsWaiting = this.db.open ? (this.stmts.waiting.get(cursor?.eventsAfter ?? 0, cursor?.callsAfter ?? 0)?.n ?? 0) : 0;
+  /** `fresh: false` (the status window, `status --json`) reuses a count up to a second old: a count over a large backlog costs a few ms. */
+  status(fresh = false): CentralSyncStatus {
+    const now = Date.now();
+    if (fresh || this.waitingCache === null || now - this.waitingCache.at > 1_000) {
+      const cursor = this.centralId ? this.stmts.cursor.get(this.centralId) : undefined;
+      const n = this.db.open ? (this.stmts.waiting.get(cursor?.eventsAfter ?? 0, cursor?.callsAfter ?? 0)?.n ?? 0) : 0;
+      this.waitingCache = { at: now, n };
+    }
+    const rowsWaiting = this.waitingCache.n;
     return {
-      target: `${this.options.config.user}@${this.options.config.socketDir ?? this.options.config.host}:${this.options.config.port}/${this.options.config.database}`,
+      target: describeTarget(this.options.config),
       lastSyncAt: this.lastSyncAt,
       rowsWaiting,
       lastError: this.lastError,
@@ -225,7 +232,7 @@ export class CentralSync {
   async caughtUp(timeoutMs = 60_000): Promise<void> {
     const deadline = this.now() + timeoutMs;
     for (;;) {
-      const status = this.status();
+      const status = this.status(true);
       if (status.rowsWaiting === 0 && this.centralId !== null && status.lastError === null) return;
       if (!this.running) throw new Error(status.lastError ?? 'central sync stopped');
       if (Date.now() > deadline) throw new Error(`central sync not caught up after ${timeoutMs} ms: ${status.rowsWaiting} rows waiting; ${status.lastError ?? 'no error'}`);
@@ -249,7 +256,7 @@ export class CentralSync {
         this.sql ??= connectCentral(this.options.config);
         if (this.centralId === null) {
           this.centralId = (await checkCentralSchema(this.sql)).centralId;
-          this.options.log?.({ event: 'centralConnected', target: this.status().target, install: this.install });
+          this.options.log?.({ event: 'centralConnected', target: describeTarget(this.options.config), install: this.install });
         }
         sent = await this.pushBatch(this.sql, this.centralId);
         this.succeeded();
