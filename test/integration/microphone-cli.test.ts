@@ -31,7 +31,7 @@ describe('operator-companion microphones', () => {
   it('says plainly when no audio server answers', async () => {
     const result = await runCli(['microphones'], { env: { ...pulse.env, PULSE_SERVER: 'unix:/nonexistent/native' } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^operator-companion: pactl list sources: /);
+    expect(result.stderr).toMatch(/^operator-companion: the audio server \(PulseAudio or PipeWire\) does not answer: Connection failure/);
   });
 });
 

@@ -129,7 +129,12 @@ export class PulseAudioMicrophone implements MicrophonePort {
         if (code === 0) return resolve(out);
         const detail = err.trim().split('\n')[0] || (signal ? `stopped by ${signal}` : `exit ${code}`);
         const unreachable = /Connection refused|Connection failure|No such file|Access denied/i.test(detail);
-        reject(new MicrophoneError(unreachable ? 'unavailable' : 'failed', `pactl ${args.filter((a) => !a.startsWith('--')).join(' ')}: ${detail}`));
+        // Several calls may fail at once for the same reason: an unreachable server reads the same whichever failed.
+        reject(
+          unreachable
+            ? new MicrophoneError('unavailable', `the audio server (PulseAudio or PipeWire) does not answer: ${detail}`)
+            : new MicrophoneError('failed', `pactl ${args.filter((a) => !a.startsWith('--')).join(' ')}: ${detail}`),
+        );
       });
     });
   }
