@@ -12,8 +12,10 @@ import type { DesktopController } from '../../main/core/desktop/desktop-controll
 import { rendererFile } from '../../main/core/desktop/renderer-files.ts';
 import { appUrl, registerIpc } from '../../main/electron/ipc.ts';
 import { CHROMIUM } from '../helpers/browser.ts';
+import { PulseAudioMicrophone } from '../../main/core/microphone/pulseaudio.ts';
+import { startPulseServer } from '../helpers/pulseaudio.ts';
 import type { Settings } from '../../common/settings.ts';
-import { approveInPairingWindow, useDesktops, type FakePlatform } from '../helpers/desktop.ts';
+import { approveInPairingWindow, useDesktops, type FakePlatform, type FakePlatformOptions } from '../helpers/desktop.ts';
 import { useWorkers } from '../helpers/lifecycle.ts';
 import { seedStore } from '../helpers/seed.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
@@ -107,7 +109,7 @@ async function openWindow(controller: DesktopController, view: string, options: 
   return { page, consoleErrors };
 }
 
-function desktop(settings: Partial<Settings> = {}, platformOptions?: { locale?: string; wayland?: boolean }): Promise<{ controller: DesktopController; platform: FakePlatform }> {
+function desktop(settings: Partial<Settings> = {}, platformOptions?: FakePlatformOptions): Promise<{ controller: DesktopController; platform: FakePlatform }> {
   return startDesktop({ allowedOrigins: [ORIGIN], ...settings }, platformOptions);
 }
 
@@ -137,6 +139,27 @@ describe('status window', () => {
     expect(await page.locator('#announcer').textContent()).toBe('On a call: MUTED');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'window-status-muted.png') });
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  });
+
+  it('shows the real microphone: which one, muted by the app, and the badge says so too', async () => {
+    const pulse = await startPulseServer();
+    try {
+      const { controller } = await desktop({}, { microphone: () => new PulseAudioMicrophone({ env: pulse.env }) });
+      const { page, consoleErrors } = await openWindow(controller, 'status');
+      const w = await pairedWorker(controller);
+      await w.emitAndWait('initialized', { CALL_ID: 'c-mic', PHONE_NUMBER: '+74951234567', CALL_DIRECTION: 'incoming' });
+      await w.emitAndWait('muteButtonClick', true);
+      await expect.poll(() => page.locator('dl.facts').textContent()).toContain('MicrophoneSine source at 440 Hz: muted (muted by the app)');
+      expect(await page.locator('h1').textContent()).toBe('On a call: MUTED');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'window-status-microphone.png') });
+      const badge = await openWindow(controller, 'indicator');
+      await badge.page.setViewportSize({ width: 360, height: 48 });
+      await expect.poll(() => badge.page.locator('.indicator').textContent()).toBe('MUTEDSine source at 440 Hz');
+      await badge.page.screenshot({ path: path.join(SCREENSHOTS, 'window-indicator-device.png'), omitBackground: true });
+      expect([...consoleErrors, ...badge.consoleErrors]).toEqual([]);
+    } finally {
+      await pulse.stop();
+    }
   });
 
   it('shows problems with what to do, in dark mode and in Russian', async () => {
