@@ -13,6 +13,7 @@ import { CALL_COLUMNS, EVENT_COLUMNS, type CallExportRow, type Cell, type Column
 import { formatInstant, isFormattableInstant } from './time-zone.ts';
 import { inBatches, type RowBatches } from './row-batches.ts';
 import { writeXlsx } from './xlsx-writer.ts';
+import { compileCsvRow } from './csv-row-writer.ts';
 
 export const EXPORT_FORMATS = ['csv', 'xlsx', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -40,6 +41,11 @@ export interface ExportOptions extends ExportFilter {
 }
 
 const CHUNK_BYTES = 64 * 1024;
+/**
+ * Rows per batch from the local store: small, so that few rows are alive when the young generation is collected
+ * (fewer survivors to copy and promote: less garbage-collection time and memory at a million rows).
+ */
+const LOCAL_BATCH = 20;
 
 export function callsQuery(db: Database.Database, filter: ExportFilter): Database.Statement {
   return db.prepare(`
@@ -57,18 +63,52 @@ export function callsQuery(db: Database.Database, filter: ExportFilter): Databas
     ORDER BY c.started_at, c.id`);
 }
 
+/**
+ * The events to export, in order. A frame's portal, operator and tab are not joined here (four strings per row that
+ * SQLite would build a million times over) but filled in from `frameFields`: a frame table of a few rows. The frame
+ * tables are joined only when a filter needs them.
+ */
 export function eventsQuery(db: Database.Database, filter: ExportFilter): Database.Statement {
   return db.prepare(`
     SELECT e.event_id AS eventId, e.at, e.client_at AS clientAt, e.received_at AS receivedAt, c.call_id AS callId,
-           p.domain, o.user_id AS operatorUserId, o.name AS operatorName, f.app_sid AS appSid, e.seq, e.name,
-           e.source, e.payload
+           e.frame_id AS frameId, e.seq, e.name, e.source, e.payload
     FROM events e
-    JOIN frames f ON f.id = e.frame_id
-    JOIN operators o ON o.id = f.operator_id
-    JOIN portals p ON p.id = f.portal_id
+    ${frameJoins(filter)}
     LEFT JOIN calls c ON c.id = e.call_id
     WHERE ${eventConditions(filter).join(' AND ')}
     ORDER BY e.at, e.id`);
+}
+
+const frameJoins = (filter: ExportFilter): string =>
+  filter.operator || filter.portal ? 'JOIN frames f ON f.id = e.frame_id JOIN operators o ON o.id = f.operator_id JOIN portals p ON p.id = f.portal_id' : '';
+
+type FrameFields = Pick<EventExportRow, 'domain' | 'operatorUserId' | 'operatorName' | 'appSid'>;
+
+/** Every frame's portal, operator and tab, by frame id. */
+function frameFields(db: Database.Database): Map<number, FrameFields> {
+  const rows = db.prepare(`SELECT f.id, p.domain, o.user_id AS operatorUserId, o.name AS operatorName, f.app_sid AS appSid
+    FROM frames f JOIN operators o ON o.id = f.operator_id JOIN portals p ON p.id = f.portal_id`).all() as Array<FrameFields & { id: number }>;
+  return new Map(rows.map(({ id, ...fields }) => [id, fields]));
+}
+
+/** The event rows as EventExportRow: each row gets its frame's fields. */
+function* withFrames(db: Database.Database, rows: IterableIterator<unknown>): Generator<EventExportRow, void, undefined> {
+  const frames = frameFields(db);
+  try {
+    for (const row of rows as IterableIterator<EventExportRow & { frameId: number }>) {
+      const frame = frames.get(row.frameId);
+      // Every event has its frame (a foreign key); a frame written after the map was read is looked up once.
+      const fields = frame ?? frameFields(db).get(row.frameId);
+      if (fields && !frame) frames.set(row.frameId, fields);
+      row.domain = fields?.domain ?? '';
+      row.operatorUserId = fields?.operatorUserId ?? '';
+      row.operatorName = fields?.operatorName ?? null;
+      row.appSid = fields?.appSid ?? '';
+      yield row;
+    }
+  } finally {
+    rows.return?.();
+  }
 }
 
 /**
@@ -112,7 +152,15 @@ function textCell<Row>(column: Column<Row>, row: Row, timeZone: string): Cell {
   return column.kind === 'time' && isFormattableInstant(value) ? formatInstant(value, timeZone) : value;
 }
 
-function serializer<Row>(columns: ReadonlyArray<Column<Row>>, options: ExportOptions): { header: string; row(r: Row): string } {
+/**
+ * The reference CSV row: every cell through `csvCell`, times through `formatInstant`. The export writes rows with
+ * the compiled writer (csv-row-writer.ts), which gives the same text faster; a test compares the two.
+ */
+export function referenceCsvRow<Row>(columns: ReadonlyArray<Column<Row>>, delimiter: string, timeZone: string): (r: Row) => string {
+  return (r) => `${columns.map((c) => csvCell(textCell(c, r, timeZone), delimiter)).join(delimiter)}\r\n`;
+}
+
+export function serializer<Row>(columns: ReadonlyArray<Column<Row>>, options: Pick<ExportOptions, 'format' | 'timeZone' | 'csvDelimiter'>): { header: string; row(r: Row): string } {
   if (options.format === 'jsonl') {
     return {
       header: '',
@@ -127,13 +175,13 @@ function serializer<Row>(columns: ReadonlyArray<Column<Row>>, options: ExportOpt
   return {
     // The BOM makes Excel read the file as UTF-8 (names in Cyrillic stay readable).
     header: `\uFEFF${columns.map((c) => csvCell(c.name, d)).join(d)}\r\n`,
-    row: (r) => `${columns.map((c) => csvCell(textCell(c, r, options.timeZone), d)).join(d)}\r\n`,
+    row: compileCsvRow(columns, d, options.timeZone, csvCell),
   };
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function write(stream: Writable, text: string): Promise<void> | null {
+function write(stream: Writable, text: string | Buffer): Promise<void> | null {
   if (stream.write(text)) return null;
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -149,9 +197,20 @@ function write(stream: Writable, text: string): Promise<void> | null {
   });
 }
 
+/**
+ * How many rows an export will write, for its progress: the query's conditions without its sort, and only the joins
+ * a condition needs (every event has its frame, operator and portal: foreign keys are enforced).
+ */
 function countRows(db: Database.Database, options: ExportOptions, kind: ExportKind): number {
-  const query = (kind === 'calls' ? callsQuery(db, options) : eventsQuery(db, options)).source;
-  return (db.prepare(`SELECT count(*) AS n FROM (${query})`).get(queryParams(options)) as { n: number }).n;
+  const params = queryParams(options);
+  if (kind === 'calls') {
+    const portal = options.portal ? 'JOIN portals p ON p.id = c.portal_id' : '';
+    const where = ['c.started_at >= @from', 'c.started_at < @to', ...callConditions(options).clauses].join(' AND ');
+    return db.prepare(`SELECT count(*) FROM calls c ${portal} WHERE ${where}`).pluck().get(params) as number;
+  }
+  const frames = frameJoins(options);
+  const calls = options.phone || options.minMutedPercent ? 'LEFT JOIN calls c ON c.id = e.call_id' : '';
+  return db.prepare(`SELECT count(*) FROM events e ${frames} ${calls} WHERE ${eventConditions(options).join(' AND ')}`).pluck().get(params) as number;
 }
 
 /** Counts rows as they go: reports progress every so often and honours the abort signal. */
@@ -184,7 +243,11 @@ export interface ExportSource {
 function storeSource(db: Database.Database, options: ExportOptions): ExportSource {
   return {
     count: (kind) => countRows(db, options, kind),
-    rows: (kind) => inBatches(() => (kind === 'calls' ? callsQuery(db, options) : eventsQuery(db, options)).iterate(queryParams(options))),
+    rows: (kind) =>
+      inBatches(() => {
+        if (kind === 'calls') return callsQuery(db, options).iterate(queryParams(options));
+        return withFrames(db, eventsQuery(db, options).iterate(queryParams(options)));
+      }, LOCAL_BATCH),
   };
 }
 
@@ -214,22 +277,36 @@ export async function streamExport(from: Database.Database | ExportSource, optio
   const { header, row } = options.kind === 'calls'
     ? serializer(CALL_COLUMNS, options) as { header: string; row(r: unknown): string }
     : serializer(EVENT_COLUMNS, options) as { header: string; row(r: unknown): string };
-  let chunk = header;
+  // Each line is encoded straight into a buffer (no long strings built and flattened); a full buffer goes to the
+  // stream and a new one takes its place (the stream keeps the old one until it is written).
+  let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  let used = buffer.write(header);
+  const flush = (): Promise<void> | null => {
+    const full = buffer.subarray(0, used);
+    buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    used = 0;
+    return write(stream, full);
+  };
   // Leaving the loop early (an error, a cancel) closes the batches, and so the statement or cursor behind them.
   for await (const batch of rows) {
     for (const r of batch) {
-      chunk += row(r as CallExportRow & EventExportRow);
+      const line = row(r as CallExportRow & EventExportRow);
       counter.tick();
-      if (chunk.length >= CHUNK_BYTES) {
-        const wait = write(stream, chunk);
-        chunk = '';
+      // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+      if (used + line.length * 3 > CHUNK_BYTES) {
+        const wait = flush();
         // Let the event loop breathe between chunks: a cancel (Ctrl+C) and the file's I/O get their turn.
         await (wait ?? yieldToEventLoop());
+        if (line.length * 3 > CHUNK_BYTES) {
+          await write(stream, line);
+          continue;
+        }
       }
+      used += buffer.write(line, used);
     }
   }
   options.signal?.throwIfAborted();
-  if (chunk.length > 0) await write(stream, chunk);
+  if (used > 0) await flush();
   return counter.done();
 }
 
@@ -276,7 +353,8 @@ export async function exportToFile(db: Database.Database | ExportSource, options
   checkTarget(file);
   const partial = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(9).toString('base64url')}.partial`);
   const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o666);
-  const stream = createWriteStream(partial, { fd });
+  // Room for a few chunks: the next rows are formatted while the last are written.
+  const stream = createWriteStream(partial, { fd, highWaterMark: 4 * CHUNK_BYTES });
   try {
     const count = await streamExport(db, options, stream);
     await new Promise<void>((resolve, reject) => {
@@ -287,6 +365,8 @@ export async function exportToFile(db: Database.Database | ExportSource, options
     renameSync(partial, file);
     return count;
   } catch (error) {
+    // Writes still queued fail with the stream: that is the cancel or failure being handled here, not another one.
+    stream.on('error', () => {});
     stream.destroy();
     rmSync(partial, { force: true });
     throw error;

@@ -10,9 +10,14 @@ import type { RowBatches } from './row-batches.ts';
 /** Excel counts days from 1899-12-30. */
 const EXCEL_EPOCH_DAYS = 25_569;
 const MAX_SHEET_ROWS = 1_048_576;
+const CHUNK_BYTES = 64 * 1024;
+
+/** Anything `xmlText` would change: markup characters, characters XML 1.0 cannot hold, and surrogates (pairs too). */
+const NEEDS_XML_WORK = /[&<>\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 /** XML 1.0 cannot hold most control characters: they are dropped, the rest escaped. */
 function xmlText(value: string): string {
+  if (!NEEDS_XML_WORK.test(value)) return value;
   return value
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
     .replaceAll('&', '&amp;')
@@ -34,12 +39,32 @@ function columnLetters(index: number): string {
   return name;
 }
 
+/**
+ * Text whose first or last character is whitespace needs `xml:space="preserve"` to be read back as it is; other text
+ * is written without it (a fifth of the sheet's bytes, all of which are compressed).
+ */
+const EDGE_SPACE = /^\s|\s$/;
+
+/**
+ * One cell's XML, with its reference (`B7`): SpreadsheetML lets a reader count positions instead, but not every
+ * reader does (exceljs fails without them).
+ */
 function cellXml(kind: Column<unknown>['kind'], value: Cell, timeZone: string, ref: string): string {
   if (value === null || value === '') return '';
   // A time outside what a spreadsheet can show as a date (years 1900–9999) is written as the plain number it is.
   if (kind === 'time' && isFormattableInstant(value) && value >= EXCEL_FIRST_INSTANT) return `<c r="${ref}" s="1"><v>${excelSerial(value, timeZone)}</v></c>`;
   if (typeof value === 'number') return Number.isFinite(value) ? `<c r="${ref}"><v>${value}</v></c>` : '';
-  return `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(value)}</t></is></c>`;
+  const text = xmlText(value);
+  return EDGE_SPACE.test(text) ? `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${text}</t></is></c>` : `<c r="${ref}" t="inlineStr"><is><t>${text}</t></is></c>`;
+}
+
+/** The cells of row `n`, generated for the column list: a call site per column (see csv-row-writer.ts). */
+function compileCells<Row>(columns: ReadonlyArray<Column<Row>>, timeZone: string): (row: Row, n: number) => string {
+  const names = columns.flatMap((_, i) => [`a${i}`, `k${i}`]);
+  const values = columns.flatMap((c) => [c.value, c.kind]);
+  const letters = columns.map((_, i) => JSON.stringify(columnLetters(i)));
+  const body = `return function cells(r, n) {\n  return ${columns.map((_, i) => `cell(k${i}, a${i}(r), zone, ${letters[i]} + n)`).join(' + ')};\n};`;
+  return new Function('cell', 'zone', ...names, body)(cellXml, timeZone, ...values) as (row: Row, n: number) => string;
 }
 
 const CONTENT_TYPES = (sheets: number): string =>
@@ -108,19 +133,31 @@ export async function writeXlsx(out: Writable, sheets: ReadonlyArray<SheetSpec<u
       .map((c, i) => `<c r="${letters[i]}1" t="inlineStr" s="2"><is><t>${xmlText(c.name)}</t></is></c>`)
       .join('')}</row>`;
     let count = 0;
+    const cells = compileCells(sheet.columns, timeZone);
+    // Rows are encoded straight into a buffer, which goes to the ZIP entry when full (as in the CSV export).
+    let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let used = buffer.write(chunk);
     for await (const batch of sheet.rows) for (const row of batch) {
       if (count + 1 >= MAX_SHEET_ROWS) throw new Error(`the ${sheet.name} sheet would exceed Excel's ${MAX_SHEET_ROWS} rows; export a shorter period`);
-      const r = count + 2;
-      chunk += `<row r="${r}">${sheet.columns.map((c, i) => cellXml(c.kind, c.value(row), timeZone, `${letters[i]}${r}`)).join('')}</row>`;
+      const xml = `<row r="${count + 2}">${cells(row, count + 2)}</row>`;
       count += 1;
       onRow?.();
-      if (chunk.length >= 64 * 1024) {
-        await entry.write(chunk);
-        chunk = '';
+      // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+      if (used + xml.length * 3 > CHUNK_BYTES) {
+        await entry.write(buffer.subarray(0, used));
+        buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+        used = 0;
         // Between chunks the event loop gets its turn (a cancel, the file's I/O).
         await new Promise((resolve) => setImmediate(resolve));
+        if (xml.length * 3 > CHUNK_BYTES) {
+          await entry.write(xml);
+          continue;
+        }
       }
+      used += buffer.write(xml, used);
     }
+    chunk = '';
+    await entry.write(buffer.subarray(0, used));
     await entry.write(`${chunk}</sheetData></worksheet>`);
     await entry.close();
     counts.push(count);
