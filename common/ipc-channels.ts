@@ -20,6 +20,7 @@ export const IPC_CHANNELS = [
   'cancelExport',
   'listMicrophones',
   'recordHotkeys',
+  'setCentralPassword',
 ] as const;
 export type IpcChannel = (typeof IPC_CHANNELS)[number];
 
@@ -46,7 +47,7 @@ const EVERY_VIEW: readonly IpcChannel[] = ['getStatus', 'getSettings'];
 export const VIEW_CHANNELS: Readonly<Record<AppView, readonly IpcChannel[]>> = {
   status: [...EVERY_VIEW, 'command', 'openWindow'],
   pairing: [...EVERY_VIEW, 'pendingPairings', 'decidePairing'],
-  settings: [...EVERY_VIEW, 'updateSettings', 'listPairings', 'revokePairing', 'unblockClient', 'listMicrophones', 'recordHotkeys'],
+  settings: [...EVERY_VIEW, 'updateSettings', 'listPairings', 'revokePairing', 'unblockClient', 'listMicrophones', 'recordHotkeys', 'setCentralPassword'],
   assistant: [...EVERY_VIEW, 'previewPolicy', 'savePolicy'],
   log: [...EVERY_VIEW, 'logCalls', 'logTimeline', 'logTotals', 'exportLog', 'cancelExport'],
   indicator: EVERY_VIEW,

@@ -11,7 +11,7 @@ export type CardAction = (typeof CARD_ACTIONS)[number];
 
 export type ProblemKind =
   | 'no_tab' | 'hotkey_failed' | 'wayland' | 'settings_invalid' | 'pairing_waiting' | 'store_recovered' | 'export_failed'
-  | 'microphone_failed' | 'microphone_disagrees';
+  | 'microphone_failed' | 'microphone_disagrees' | 'central_failed';
 
 export interface ScheduledRunView {
   day: string;
@@ -65,7 +65,21 @@ export interface StatusView {
     error: string | null;
     disagreesWithCard: boolean;
   } | null;
+  /** The sync to the central PostgreSQL; null when none is set up. */
+  central: CentralStatusView | null;
   now: number;
+}
+
+export interface CentralStatusView {
+  /** user@host:port/database */
+  target: string;
+  lastSyncAt: number | null;
+  rowsWaiting: number;
+  /** The last failure (or why the sync cannot start), one line; null while it works. */
+  lastError: string | null;
+  failingSince: number | null;
+  /** False when it stopped for good (a newer schema) or could not start (settings, keychain). */
+  running: boolean;
 }
 
 export interface PairingRequestView {
@@ -164,12 +178,13 @@ export const IPC_ARGS = {
   cancelExport: z.tuple([]),
   listMicrophones: z.tuple([]),
   recordHotkeys: z.tuple([z.boolean()]),
+  setCentralPassword: z.tuple([z.enum(['centralSync', 'centralRead']), z.string().max(1000)]),
 } satisfies Record<IpcChannel, z.ZodType>;
 
 export interface IpcResults {
   getStatus: StatusView;
   command: { ok: boolean; outcome: string; message: string };
-  getSettings: { settings: Settings; problems: string[]; scheduledRuns: ScheduledRunView[] };
+  getSettings: { settings: Settings; problems: string[]; scheduledRuns: ScheduledRunView[]; centralPasswords: { centralSync: boolean; centralRead: boolean } };
   updateSettings: { settings: Settings; hotkeys: HotkeyStatus[] };
   listPairings: { paired: PairedClientView[]; blocked: BlockedClientView[] };
   revokePairing: boolean;
@@ -188,6 +203,8 @@ export interface IpcResults {
   listMicrophones: { devices: Array<{ id: string; name: string; isDefault: boolean }>; error: string | null };
   /** While a hotkey field records, the global hotkeys are let go, so pressing one reaches the field. */
   recordHotkeys: boolean;
+  /** Keeps a central login's password in the system keychain ('' forgets it); fails with the reason where there is none. */
+  setCentralPassword: { stored: boolean };
 }
 
 export type IpcArgs<C extends IpcChannel> = z.input<(typeof IPC_ARGS)[C]>;

@@ -40,6 +40,29 @@ const httpsOrigin = z
     }
   }, 'an origin like https://companion.example.com (no path, no trailing slash)');
 
+/**
+ * A `postgres://user@host:port/database` URL for the central log, or '' for none. The password never goes here
+ * (settings.json is plain text): the desktop app keeps it in the system keychain.
+ */
+const postgresUrl = z
+  .string()
+  .max(1000)
+  .superRefine((value, ctx) => {
+    if (value === '') return;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'a URL like postgres://pc_olga@db.example.com:5432/companion' });
+      return;
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') ctx.addIssue({ code: 'custom', message: 'the URL must start with postgres://' });
+    else if (url.password !== '' || url.searchParams.has('password')) ctx.addIssue({ code: 'custom', message: 'leave the password out of the URL: enter it in the password field (it is kept in the system keychain)' });
+  });
+
+/** TLS to the central PostgreSQL, as libpq's sslmode. */
+export const CENTRAL_TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
+
 export const HOTKEY_ACTIONS = ['toggleMute', 'mute', 'unmute', 'hold'] as const;
 export type HotkeyAction = (typeof HOTKEY_ACTIONS)[number];
 
@@ -90,6 +113,19 @@ export const settingsSchema = z
       .strict()
       .refine((s) => !s.enabled || s.folder.trim() !== '', { message: 'choose a folder for the daily export', path: ['folder'] })
       .default({ enabled: false, time: '07:00', folder: '', format: 'xlsx' }),
+    /** The central PostgreSQL (docs/central.md): where this PC's log is synced, and the team's log is read. */
+    central: z
+      .object({
+        /** This PC's writer login; '' = no sync. */
+        url: postgresUrl.default(''),
+        tls: z.enum(CENTRAL_TLS_MODES).default('prefer'),
+        /** PEM file of the CA that signed the server's certificate ('' = the system's CAs). */
+        caFile: z.string().max(1000).default(''),
+        /** A read-only (supervisor) login, for the whole team's log; '' = none. */
+        readUrl: postgresUrl.default(''),
+      })
+      .strict()
+      .default({ url: '', tls: 'prefer', caFile: '', readUrl: '' }),
   })
   .strict();
 

@@ -2,7 +2,7 @@
 // done by the core (main/core/), which knows no Electron; the adapters in main/electron/ render its state.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, screen, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, safeStorage, screen, shell, Tray } from 'electron';
 import { IPC_EXPORT_PROGRESS_EVENT, IPC_STATUS_EVENT } from '../common/ipc-channels.ts';
 import { DesktopController } from './core/desktop/desktop-controller.ts';
 import { launchAction, URL_SCHEME } from './core/desktop/launch-actions.ts';
@@ -108,7 +108,7 @@ function trayImages(): (icon: TrayIcon) => Electron.NativeImage {
 async function startCore(dataDir: string, windows: WindowManager): Promise<DesktopController> {
   const controller = new DesktopController(
     dataDir,
-    electronPlatform({ app, globalShortcut, Notification, shell, dialog, openWindow: (view) => windows.show(view) }),
+    electronPlatform({ app, globalShortcut, Notification, shell, dialog, safeStorage, openWindow: (view) => windows.show(view) }),
   );
   await controller.start();
   return controller;

@@ -5,7 +5,7 @@ import { POLICY_PLATFORMS, portalOriginOf, type PolicyPlatform } from '../common
 import { formatDuration, resolveLanguage, translate, type Language, type MessageKey } from '../common/i18n.ts';
 import type { CompanionBridge, IpcResult, StatusView } from '../common/ipc.ts';
 import { INDICATOR_VIEW, WINDOW_VIEWS, type WindowView } from '../common/ipc-channels.ts';
-import type { Settings } from '../common/settings.ts';
+import { CENTRAL_TLS_MODES, type Settings } from '../common/settings.ts';
 import { hotkeyField, showAccelerator } from './hotkey-field.ts';
 import { logView } from './log-view.ts';
 
@@ -109,6 +109,12 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
       ? t('status.hotkeysPaused')
       : status.hotkeys.map((k) => (k.registered ? showAccelerator(k.accelerator) : `${showAccelerator(k.accelerator)} — ${t('status.hotkeyFailed', { error: k.error ?? '' })}`)).join(', ') || '—';
     facts.push([t('status.hotkeys'), hotkeys]);
+    const central = status.central;
+    if (central) {
+      const when = central.lastSyncAt === null ? t('status.never') : t('status.ago', { duration: formatDuration(Math.max(0, status.now - central.lastSyncAt)) });
+      const state = central.running ? t('status.centralState', { target: central.target, when, rows: central.rowsWaiting }) : `${central.target}: ${t('status.centralStopped')}`;
+      facts.push([t('status.central'), central.lastError ? `${state}. ${t('status.centralError', { error: central.lastError })}` : state]);
+    }
 
     const act = (action: 'toggle' | 'hold' | 'unhold') => async (): Promise<void> => {
       const result = await api.command(action);
@@ -119,6 +125,7 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
       pairing_waiting: h('button', { type: 'button', 'data-key': 'fix-pairing', onclick: () => void api.openWindow('pairing') }, t('button.pairing')),
       hotkey_failed: h('button', { type: 'button', 'data-key': 'fix-hotkey', onclick: () => void api.openWindow('settings') }, t('button.settings')),
       microphone_failed: h('button', { type: 'button', 'data-key': 'fix-microphone', onclick: () => void api.openWindow('settings') }, t('button.settings')),
+      central_failed: h('button', { type: 'button', 'data-key': 'fix-central', onclick: () => void api.openWindow('settings') }, t('button.settings')),
     };
     render(root,
       h('header', { class: `headline state-${shown}` }, icon(shown), h('h1', {}, headline)),
@@ -170,7 +177,7 @@ async function pairingView(root: HTMLElement): Promise<() => Promise<void>> {
 // ------------------------------------------------------------------ settings
 
 async function settingsView(root: HTMLElement): Promise<void> {
-  const { settings, scheduledRuns } = unwrap(await api.getSettings());
+  const { settings, scheduledRuns, centralPasswords } = unwrap(await api.getSettings());
   const { paired, blocked } = unwrap(await api.listPairings());
   const microphones = unwrap(await api.listMicrophones());
   const message = h('p', { class: 'message', role: 'alert', hidden: true });
@@ -210,6 +217,21 @@ async function settingsView(root: HTMLElement): Promise<void> {
   const dailyFolder = h('input', { id: 'daily-folder', value: daily.folder, spellcheck: 'false' });
   const dailyFormat = h('select', { id: 'daily-format' },
     ...([['xlsx', 'XLSX'], ['csv-semicolon', 'CSV (;) — Excel'], ['csv', 'CSV (,)'], ['jsonl', 'JSON Lines']] as const).map(([value, label]) => h('option', { value, selected: daily.format === value }, label)));
+  const central = settings.central;
+  const centralUrl = h('input', { id: 'central-url', value: central.url, spellcheck: 'false', autocomplete: 'off', placeholder: 'postgres://pc_olga@db.example.com:5432/companion', 'aria-describedby': 'central-url-hint' });
+  // Password fields start empty: the saved password never comes back to a window; typing replaces it.
+  const passwordInput = (id: string, saved: boolean): HTMLInputElement =>
+    h('input', { id, type: 'password', autocomplete: 'new-password', placeholder: saved ? t('settings.centralPasswordSaved') : '', 'aria-describedby': 'central-password-hint' });
+  const forgetBox = (id: string, saved: boolean): HTMLElement | null =>
+    saved ? h('div', { class: 'check' }, h('input', { type: 'checkbox', id }), h('label', { for: id }, t('settings.centralForget'))) : null;
+  const centralPassword = passwordInput('central-password', centralPasswords.centralSync);
+  const centralForget = forgetBox('central-forget', centralPasswords.centralSync);
+  const centralTls = h('select', { id: 'central-tls' },
+    ...CENTRAL_TLS_MODES.map((mode) => h('option', { value: mode, selected: central.tls === mode }, t(`settings.centralTls.${mode}`))));
+  const centralCa = h('input', { id: 'central-ca', value: central.caFile, spellcheck: 'false', placeholder: '/etc/ssl/certs/companion-ca.pem' });
+  const centralReadUrl = h('input', { id: 'central-read-url', value: central.readUrl, spellcheck: 'false', autocomplete: 'off', placeholder: 'postgres://supervisor@db.example.com:5432/companion' });
+  const centralReadPassword = passwordInput('central-read-password', centralPasswords.centralRead);
+  const centralReadForget = forgetBox('central-read-forget', centralPasswords.centralRead);
   const lastRun = scheduledRuns.at(-1);
   const dailyLast = h('p', { class: lastRun && !lastRun.ok ? 'message error' : 'muted' },
     lastRun ? t('settings.dailyLast', { day: lastRun.day, result: lastRun.ok ? `${lastRun.rows ?? 0} → ${lastRun.path ?? ''}` : lastRun.error ?? '' }) : t('settings.dailyNone'));
@@ -225,8 +247,32 @@ async function settingsView(root: HTMLElement): Promise<void> {
         h('li', {}, h('span', {}, `${b.domain} · ${b.userName ?? b.userId} · ${b.origin}`),
           h('button', { type: 'button', onclick: async () => { unwrap(await api.unblockClient(b.id)); await settingsView(root); } }, t('settings.unblock'))))));
 
+  /** Passwords go to the keychain first, so the sync restarted by the settings already has them. */
+  const savePasswords = async (): Promise<IpcResult<unknown>> => {
+    const pairs = [
+      ['centralSync', centralPassword, centralForget] as const,
+      ['centralRead', centralReadPassword, centralReadForget] as const,
+    ];
+    for (const [name, input, forget] of pairs) {
+      const forgetting = forget?.querySelector('input')?.checked ?? false;
+      if (input.value === '' && !forgetting) continue;
+      const result = await api.setCentralPassword(name, forgetting && input.value === '' ? '' : input.value);
+      if (!result.ok) return result;
+      input.value = '';
+      input.placeholder = result.value.stored ? t('settings.centralPasswordSaved') : '';
+    }
+    return { ok: true, value: null };
+  };
+
   const save = async (event: Event): Promise<void> => {
     event.preventDefault();
+    const stored = await savePasswords();
+    if (!stored.ok) {
+      message.hidden = false;
+      message.className = 'message error';
+      message.textContent = t('common.error', { message: stored.error });
+      return;
+    }
     const change: Partial<Settings> = {
       hotkeys: Object.fromEntries(hotkeyInputs.map(({ action, value }) => [action, value()])) as Settings['hotkeys'],
       hotkeysPaused: paused.checked,
@@ -237,6 +283,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
       muteReminderSeconds: Number(reminder.value),
       soundCues: sound.checked,
       microphone: { device: micDevice.value, endOfCall: micEndOfCall.value as Settings['microphone']['endOfCall'], indicator: micIndicator.checked, muteOnLock: micMuteOnLock.checked },
+      central: { url: centralUrl.value.trim(), tls: centralTls.value as Settings['central']['tls'], caFile: centralCa.value.trim(), readUrl: centralReadUrl.value.trim() },
       scheduledExport: { enabled: dailyEnabled.checked, time: dailyTime.value, folder: dailyFolder.value.trim(), format: dailyFormat.value as Settings['scheduledExport']['format'] },
     };
     const result = await api.updateSettings(change as Record<string, unknown>);
@@ -279,6 +326,15 @@ async function settingsView(root: HTMLElement): Promise<void> {
         field('daily-folder', t('settings.dailyFolder'), dailyFolder),
         field('daily-format', t('settings.dailyFormat'), dailyFormat),
         dailyLast),
+      h('fieldset', {}, h('legend', {}, t('settings.central')),
+        field('central-url', t('settings.centralUrl'), centralUrl, t('settings.centralUrlHint')),
+        field('central-password', t('settings.centralPassword'), centralPassword, t('settings.centralPasswordHint')),
+        centralForget,
+        field('central-tls', t('settings.centralTls'), centralTls),
+        field('central-ca', t('settings.centralCa'), centralCa, t('settings.centralCaHint')),
+        field('central-read-url', t('settings.centralReadUrl'), centralReadUrl),
+        field('central-read-password', t('settings.centralReadPassword'), centralReadPassword),
+        centralReadForget),
       message,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('settings.save')))),
   );

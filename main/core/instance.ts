@@ -18,7 +18,9 @@ export interface Instance {
   companion: Companion;
   control: ControlServer;
   /** Present when syncing to a central PostgreSQL. */
-  central: CentralSync | null;
+  readonly central: CentralSync | null;
+  /** Stops the sync in progress (after its batch in flight) and starts one to `config`; null = no sync. */
+  setCentral(config: CentralConfig | null): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,9 +45,10 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     throw new AlreadyRunningError(options.dataDir, (existing.body as { pid?: unknown } | undefined)?.pid);
   }
   const companion = await Companion.start(options);
-  const central = options.central
-    ? new CentralSync({ db: companion.store.db, config: options.central, appVersion: APP_VERSION, ...(options.log ? { log: options.log } : {}) })
-    : null;
+  const newSync = (config: CentralConfig): CentralSync =>
+    new CentralSync({ db: companion.store.db, config, appVersion: APP_VERSION, ...(options.log ? { log: options.log } : {}) });
+  let central = options.central ? newSync(options.central) : null;
+  let changing = Promise.resolve();
   let control: ControlServer;
   try {
     control = await startControlServer(options.dataDir, companion.port, {
@@ -66,9 +69,21 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   return {
     companion,
     control,
-    central,
+    get central() {
+      return central;
+    },
+    // One change at a time: two quick settings saves must not leave two syncs running.
+    setCentral: (config) =>
+      (changing = changing.then(async () => {
+        const previous = central;
+        central = null;
+        await previous?.stop();
+        central = config ? newSync(config) : null;
+        central?.start();
+      })),
     stop: async () => {
       await control.close();
+      await changing;
       await central?.stop();
       await companion.stop();
     },

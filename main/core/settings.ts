@@ -56,6 +56,7 @@ export function updateSettings(current: Settings, change: unknown): { ok: true; 
   if ('scheduledExport' in (change as object)) {
     merged.scheduledExport = { ...current.scheduledExport, ...((change as { scheduledExport?: object }).scheduledExport ?? {}) };
   }
+  if ('central' in (change as object)) merged.central = { ...current.central, ...((change as { central?: object }).central ?? {}) };
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -6,6 +6,7 @@ import type { WindowView } from '../../common/ipc-channels.ts';
 import type { Settings } from '../../common/settings.ts';
 import { DesktopController, type DesktopPlatform } from '../../main/core/desktop/desktop-controller.ts';
 import type { MicrophonePort } from '../../main/core/microphone/microphone-port.ts';
+import type { SecretsPort } from '../../main/core/desktop/secrets.ts';
 import { afterEach, expect } from 'vitest';
 import { freePort } from './cli.ts';
 import type { TestWorker } from './test-worker.ts';
@@ -19,12 +20,41 @@ export interface FakePlatform extends DesktopPlatform {
   saved: Array<{ name: string; data: Buffer; path: string }>;
   loginItem: boolean[];
   beeps: number;
+  secrets: FakeSecrets;
+}
+
+/** A keychain: `refuse` set = none on this system (the reason); blobs are reversible but never the plain text. */
+export interface FakeSecrets extends SecretsPort {
+  refuse: string | null;
+  encrypted: number;
+}
+
+export function fakeSecrets(): FakeSecrets {
+  const secrets: FakeSecrets = {
+    refuse: null,
+    encrypted: 0,
+    unavailable: async () => secrets.refuse,
+    encrypt: async (plain) => {
+      secrets.encrypted += 1;
+      return Buffer.from(`fake-keychain:${Buffer.from(plain, 'utf8').reverse().toString('base64')}`);
+    },
+    decrypt: async (blob) => {
+      const text = blob.toString('utf8');
+      if (!text.startsWith('fake-keychain:')) throw new Error('not ours');
+      return Buffer.from(text.slice('fake-keychain:'.length), 'base64').reverse().toString('utf8');
+    },
+  };
+  return secrets;
 }
 
 export interface FakePlatformOptions {
   locale?: string;
   wayland?: boolean;
   microphone?: () => MicrophonePort;
+  /** A keychain kept between two starts (a restart of the app on the same data folder). */
+  secrets?: FakeSecrets;
+  /** The controller's clock (a test moves it forward). */
+  now?: () => number;
 }
 
 export function fakePlatform(dataDir: string, options: FakePlatformOptions = {}): FakePlatform {
@@ -59,6 +89,7 @@ export function fakePlatform(dataDir: string, options: FakePlatformOptions = {})
     setStartAtLogin: (enabled) => void platform.loginItem.push(enabled),
     // A test that needs a real microphone passes a port on a private PulseAudio server.
     microphone: () => options.microphone?.() ?? null,
+    secrets: options.secrets ?? fakeSecrets(),
   };
   return platform;
 }
@@ -67,7 +98,7 @@ export function fakePlatform(dataDir: string, options: FakePlatformOptions = {})
 export async function startDesktop(dataDir: string, settings: Partial<Settings> = {}, platformOptions: FakePlatformOptions = {}): Promise<{ controller: DesktopController; platform: FakePlatform }> {
   writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ port: await freePort(), ...settings }));
   const platform = fakePlatform(dataDir, platformOptions);
-  const controller = new DesktopController(dataDir, platform);
+  const controller = new DesktopController(dataDir, platform, platformOptions.now);
   await controller.start();
   return { controller, platform };
 }

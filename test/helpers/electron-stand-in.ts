@@ -253,9 +253,22 @@ export function createElectronStandIn(options: { appData: string; onUserDataSet?
     },
   };
 
+  /**
+   * A Linux desktop without a keyring, as on these machines: Electron falls back to its `basic_text` backend
+   * (electron.d.ts, SafeStorage.getSelectedStorageBackend: `unknown` before ready); encryption "works" with a key
+   * built into Chromium, which is why the app refuses to keep a password there.
+   */
+  const safeStorage = {
+    isAsyncEncryptionAvailable: async (): Promise<boolean> => isReady(),
+    getSelectedStorageBackend: (): string => (isReady() ? 'basic_text' : 'unknown'),
+    encryptStringAsync: async (plain: string): Promise<Buffer> => Buffer.concat([Buffer.from('v11'), Buffer.from(plain, 'utf8')]),
+    decryptStringAsync: async (blob: Buffer) => ({ shouldReEncrypt: false, result: blob.subarray(3).toString('utf8') }),
+  };
+
   const module = {
     app,
     protocol,
+    safeStorage,
     BrowserWindow,
     Tray,
     Notification,

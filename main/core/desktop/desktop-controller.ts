@@ -12,6 +12,7 @@ import type { CardAction, CommandResponse } from '../calls/call-state.ts';
 import { exportToFile } from '../export/export-log.ts';
 import { APP_VERSION, type Companion, type CompanionStatus } from '../companion.ts';
 import { startInstance, type Instance } from '../instance.ts';
+import { resolveCentralUrl, type CentralConfig } from '../central/connection.ts';
 import { fileLogging, type Logger, type Logging } from '../logging/logger.ts';
 import { storeCounts } from '../store/session-store.ts';
 import { deviceChoice } from '../microphone/microphone.ts';
@@ -23,6 +24,7 @@ import { createIpcHandlers } from './ipc-handlers.ts';
 import { SessionLogService } from './session-log-service.ts';
 import { ScheduledExports } from './scheduled-export.ts';
 import { PairingPrompts } from './pairing-prompts.ts';
+import { Secrets, type SecretName, type SecretsPort } from './secrets.ts';
 
 export interface DesktopPlatform {
   shortcuts: ShortcutRegistry;
@@ -40,12 +42,20 @@ export interface DesktopPlatform {
   setStartAtLogin(enabled: boolean): void;
   /** This OS's microphone control (a new port on each call), or null where the platform offers none. May throw. */
   microphone(): MicrophonePort | null;
+  /** The system keychain, for the central logins' passwords (never written to settings.json). */
+  secrets: SecretsPort;
 }
 
 export type IpcHandlers = { [C in IpcChannel]: (...args: IpcArgs<C>) => Promise<IpcResults[C]> };
 
 /** Problems that put the tray into its attention state. */
-const ATTENTION: ReadonlySet<Problem['kind']> = new Set(['no_tab', 'pairing_waiting', 'microphone_failed', 'microphone_disagrees']);
+const ATTENTION: ReadonlySet<Problem['kind']> = new Set(['no_tab', 'pairing_waiting', 'microphone_failed', 'microphone_disagrees', 'central_failed']);
+
+/**
+ * A central sync failing this long puts the tray in its attention state. Shorter outages (a database restart, a
+ * VPN reconnecting) only show in the status window: the rows wait in SQLite and go once it is back.
+ */
+export const CENTRAL_ATTENTION_AFTER_MS = 30 * 60_000;
 
 /** How long without any connected tab before it counts as a problem (a reload is not one). */
 const NO_TAB_GRACE_MS = 20_000;
@@ -80,6 +90,11 @@ export class DesktopController {
   /** Gives the hotkeys back if a settings window stops recording without saying so (closed mid-way). */
   private recordingTimer: NodeJS.Timeout | undefined;
   readonly handlers: IpcHandlers;
+  readonly secrets: Secrets;
+  /** Why the central sync could not start with the current settings (bad URL, no keychain), and since when. */
+  private centralStartError: { message: string; target: string; since: number } | null = null;
+  /** Restarts of the sync, one after another (each reads the settings and the keychain when its turn comes). */
+  private centralChange: Promise<void> = Promise.resolve();
 
   constructor(dataDir: string, platform: DesktopPlatform, now: () => number = Date.now) {
     this.dataDir = dataDir;
@@ -87,6 +102,7 @@ export class DesktopController {
     this.now = now;
     this.startedAt = now();
     this.prompts = new PairingPrompts(now);
+    this.secrets = new Secrets(dataDir, platform.secrets);
     this.hotkeys = new HotkeyManager(platform.shortcuts, (action) => void this.hotkey(action));
     this.sessionLog = new SessionLogService({ dataDir, chooseSavePath: (name) => platform.chooseSavePath(name), log: () => this.log });
     this.handlers = createIpcHandlers(this);
@@ -101,9 +117,11 @@ export class DesktopController {
     if (loaded.problems.length > 0) this.log.warn('settingsInvalid', { problems: loaded.problems });
     const microphone = this.openMicrophone();
     if (this.microphoneStartError) this.log.error('microphoneUnavailable', { message: this.microphoneStartError });
+    const central = await this.syncConfig();
     try {
       this.instance = await startInstance({
         ...(microphone ? { microphone } : {}),
+        ...(central ? { central } : {}),
         dataDir: this.dataDir,
         log: this.logging.core,
         port: this.settings.port,
@@ -212,8 +230,67 @@ export class DesktopController {
         error: microphone.error,
         disagreesWithCard: microphone.disagreesWithCard,
       },
+      central: this.centralStatus(),
       now: this.now(),
     };
+  }
+
+  /** The sync's own status, or why it could not start; null when no central URL is set. */
+  private centralStatus(): StatusView['central'] {
+    if (this.settings.central.url === '') return null;
+    const sync = this.instance.central;
+    if (sync) return sync.status();
+    const error = this.centralStartError;
+    if (!error) return null;
+    return { target: error.target, lastSyncAt: null, rowsWaiting: 0, lastError: error.message, failingSince: error.since, running: false };
+  }
+
+  /**
+   * A central login's settings made into a connection: the URL (libpq's variables fill what it leaves out), the
+   * TLS mode and CA file from the settings, the password from the keychain when one is stored there. Throws with
+   * the reason when it cannot be used (a bad URL, no keychain).
+   */
+  async centralConfig(url: string, password: SecretName): Promise<CentralConfig> {
+    const { tls, caFile } = this.settings.central;
+    const config = resolveCentralUrl(url);
+    const stored = await this.secrets.load(password);
+    return { ...config, sslMode: tls, sslRootCert: caFile.trim() === '' ? null : caFile.trim(), ...(stored === null ? {} : { password: stored }) };
+  }
+
+  /** The sync's connection from the settings; null when none is set or it cannot be built (the reason is kept). */
+  private async syncConfig(): Promise<CentralConfig | null> {
+    this.centralStartError = null;
+    const url = this.settings.central.url;
+    if (url === '') return null;
+    try {
+      return await this.centralConfig(url, 'centralSync');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // The URL holds no password (the settings refuse one).
+      this.centralStartError = { message, target: url, since: this.now() };
+      this.log.error('centralNotStarted', { message });
+      return null;
+    }
+  }
+
+  /** Applies the current central settings and password to the running sync: stops it and starts the new one. */
+  restartCentral(): Promise<void> {
+    this.centralChange = this.centralChange.then(async () => {
+      if (!this.instance) return;
+      const config = await this.syncConfig();
+      await this.instance.setCentral(config);
+      this.log.info('centralApplied', { syncing: config !== null });
+      this.publishStatus();
+    });
+    return this.centralChange;
+  }
+
+  /** Keeps a central login's password in the keychain ('' forgets it) and applies it; throws with the reason. */
+  async setCentralPassword(name: SecretName, password: string): Promise<IpcResults['setCentralPassword']> {
+    await this.secrets.save(name, password);
+    this.log.info('centralPasswordSaved', { login: name, stored: password !== '' });
+    if (name === 'centralSync') void this.restartCentral();
+    return { stored: password !== '' };
   }
 
   /** A command from the tray or a hotkey; failures are told briefly instead of passing silently. */
@@ -234,6 +311,7 @@ export class DesktopController {
     clearInterval(this.ticker);
     clearInterval(this.schedulerTimer);
     clearTimeout(this.recordingTimer);
+    await this.centralChange;
     this.sessionLog.close();
     this.hotkeys.clear();
     this.prompts.dispose();
@@ -279,7 +357,12 @@ export class DesktopController {
 
   /** What the settings window shows: the settings, what was wrong with the file, the last daily exports. */
   settingsView(): IpcResults['getSettings'] {
-    return { settings: this.settings, problems: this.settingsProblems, scheduledRuns: this.scheduler?.history().slice(-5) ?? [] };
+    return {
+      settings: this.settings,
+      problems: this.settingsProblems,
+      scheduledRuns: this.scheduler?.history().slice(-5) ?? [],
+      centralPasswords: { centralSync: this.secrets.has('centralSync'), centralRead: this.secrets.has('centralRead') },
+    };
   }
 
   /** Validates, saves and applies a change of settings; throws with what is wrong. */
@@ -292,6 +375,8 @@ export class DesktopController {
     this.settingsProblems = [];
     if (previous.startAtLogin !== this.settings.startAtLogin) this.platform.setStartAtLogin(this.settings.startAtLogin);
     this.instance.companion.setAllowedOrigins(this.settings.allowedOrigins);
+    const { url, tls, caFile } = this.settings.central;
+    if (url !== previous.central.url || tls !== previous.central.tls || caFile !== previous.central.caFile) void this.restartCentral();
     const hotkeys = this.hotkeys.apply(this.settings.hotkeys, this.settings.hotkeysPaused);
     this.logHotkeys(hotkeys);
     this.publishStatus();
@@ -372,6 +457,15 @@ export class DesktopController {
     if (failedExport) problems.push({ kind: 'export_failed', detail: this.t('problem.export_failed', { day: failedExport.day, error: failedExport.error ?? '' }) });
     const recovered = this.instance.companion.storeRecovered;
     if (recovered) problems.push({ kind: 'store_recovered', detail: this.t('problem.store_recovered', { path: recovered.to }) });
+    const central = this.centralStatus();
+    if (central?.lastError && (!central.running || (central.failingSince !== null && this.now() - central.failingSince >= CENTRAL_ATTENTION_AFTER_MS))) {
+      problems.push({
+        kind: 'central_failed',
+        detail: central.running
+          ? this.t('problem.central_failed', { duration: formatDuration(this.now() - (central.failingSince ?? this.now())), error: central.lastError })
+          : this.t('problem.central_stopped', { error: central.lastError }),
+      });
+    }
     if (this.settingsProblems.length > 0) problems.push({ kind: 'settings_invalid', detail: this.t('problem.settings_invalid', { detail: this.settingsProblems.join('; ') }) });
     return problems;
   }

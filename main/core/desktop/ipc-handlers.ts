@@ -14,6 +14,7 @@ export function createIpcHandlers(desktop: DesktopController): IpcHandlers {
     getSettings: async () => desktop.settingsView(),
     updateSettings: async (change) => desktop.applySettings(change),
     recordHotkeys: async (recording) => desktop.recordHotkeys(recording),
+    setCentralPassword: (name, password) => desktop.setCentralPassword(name, password),
     listMicrophones: () => desktop.microphones(),
     listPairings: async () => ({ paired: desktop.companion.pairing.list(), blocked: desktop.companion.pairing.blocked() }),
     revokePairing: async (id) => desktop.companion.revokePairing(id),
