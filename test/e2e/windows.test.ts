@@ -261,6 +261,52 @@ describe('settings window', () => {
   });
 });
 
+describe('settings window: team log', () => {
+  it('keeps the password in the keychain, the URL in the settings, and says why when there is no keychain', async () => {
+    const { controller, platform } = await desktop();
+    const { page, consoleErrors } = await openWindow(controller, 'settings');
+    // Nothing listens on port 1: the settings are saved and the sync reports its failure in the status.
+    await page.locator('#central-url').fill('postgres://pc_olga@127.0.0.1:1/companion');
+    await page.locator('#central-password').fill('s3cret-pw');
+    await page.locator('#central-tls').selectOption('verify-full');
+    await page.locator('#central-ca').fill('/etc/ssl/companion-ca.pem');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toBe('Saved.');
+    expect(controller.currentSettings.central).toEqual({ url: 'postgres://pc_olga@127.0.0.1:1/companion', tls: 'verify-full', caFile: '/etc/ssl/companion-ca.pem', readUrl: '' });
+    expect(readFileSync(path.join(controller.dataDir, 'settings.json'), 'utf8')).not.toContain('s3cret-pw');
+    expect(await controller.secrets.load('centralSync')).toBe('s3cret-pw');
+    expect(await page.locator('#central-password').inputValue()).toBe('');
+    expect(await page.locator('#central-password').getAttribute('placeholder')).toBe('saved — type to replace');
+    await expect.poll(() => controller.status().central?.target).toBe('pc_olga@127.0.0.1:1/companion');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-settings-central.png'), fullPage: true });
+
+    // A password in the URL is refused with the reason; without a keychain the password is not stored at all.
+    await page.locator('#central-url').fill('postgres://pc_olga:oops@127.0.0.1:1/companion');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toMatch(/central\.url: leave the password out of the URL/);
+    platform.secrets.refuse = 'no keyring (GNOME Keyring or KWallet) is running on this desktop, so the password cannot be kept safely; start one, or use ~/.pgpass instead';
+    await page.locator('#central-url').fill('postgres://pc_olga@127.0.0.1:1/companion');
+    await page.locator('#central-read-url').fill('postgres://boss@127.0.0.1:1/companion');
+    await page.locator('#central-read-password').fill('boss-pw');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toMatch(/no keyring \(GNOME Keyring or KWallet\)/);
+    expect(controller.secrets.has('centralRead')).toBe(false);
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  });
+
+  it('the status window shows the sync and, after a long failure, what to do', async () => {
+    let shift = 0;
+    const { controller } = await startDesktop({ allowedOrigins: [ORIGIN], central: { url: 'postgres://pc_olga@127.0.0.1:1/companion', tls: 'disable', caFile: '', readUrl: '' } }, { now: () => Date.now() + shift });
+    const { page, consoleErrors } = await openWindow(controller, 'status');
+    await expect.poll(() => page.locator('dl.facts').textContent(), { timeout: 15_000 }).toMatch(/Team log syncpc_olga@127\.0\.0\.1:1\/companion: last sync never, \d+ rows waiting\. Last error: cannot reach PostgreSQL/);
+    expect(await page.locator('.problem-central_failed').count()).toBe(0);
+    shift = 31 * 60_000;
+    await expect.poll(() => page.locator('.problem-central_failed').textContent()).toMatch(/^Syncing to the team log has failed for 31:\d\d: cannot reach PostgreSQL.*Settings$/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'window-status-central.png'), fullPage: true });
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  });
+});
+
 describe('browser setup assistant', () => {
   it('shows the steps for the portal and saves the IT policy file', async () => {
     const { controller, platform } = await desktop();
