@@ -7,6 +7,7 @@ import { MIGRATIONS } from '../../main/core/store/migrations.ts';
 import { SessionStore } from '../../main/core/store/session-store.ts';
 import { callsQuery, eventsQuery, queryParams } from '../../main/core/export/export-log.ts';
 import { MUTED_SHARE } from '../../main/core/log/log-filter.ts';
+import { LOG_SORT_COLUMNS, pageIdsSql } from '../../main/core/log/session-log.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 
 const tempDir = useTempDirs();
@@ -189,6 +190,31 @@ describe('session-log queries use their indexes', () => {
     const detail = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ share: 0.2 }) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
     expect(detail).toMatch(/USING (COVERING )?INDEX calls_by_muted_share/);
     expect(detail).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('a page of the session log in every sort, either direction: ids from an index in order, never a sort of all calls (migration 6)', () => {
+    const store = openStore();
+    for (const column of LOG_SORT_COLUMNS) {
+      for (const descending of [false, true]) {
+        const sql = pageIdsSql({}, { column, descending });
+        const detail = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ limit: 200, offset: 900_000 }) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+        expect(detail, `${column} ${descending ? 'descending' : 'ascending'}`).not.toMatch(/TEMP B-TREE/);
+        expect(detail, column).toMatch(/USING (COVERING INDEX|INDEX calls_by_start)/);
+        // Only ids are read while skipping to the page (a covering index), except by start time, whose index
+        // holds the row id as well.
+        if (column === 'operator') expect(detail).toMatch(/SCAN o USING COVERING INDEX operators_by_name[\s\S]*SEARCH c USING COVERING INDEX calls_by_operator_start/);
+        else expect(detail).toMatch(/SCAN c USING COVERING INDEX/);
+      }
+    }
+  });
+
+  it('the per-day totals read each call and then its events in one ordered scan', () => {
+    const store = openStore();
+    const sql = `SELECT c.id, e.at FROM calls c JOIN operators o ON o.id = c.operator_id JOIN portals p ON p.id = c.portal_id LEFT JOIN events e ON e.call_id = c.id
+      WHERE c.started_at >= @from AND c.started_at < @to ORDER BY c.started_at, c.id, e.at, e.id`;
+    const detail = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ from: 0, to: 1 }) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+    expect(detail).toMatch(/SEARCH c USING INDEX calls_by_start/);
+    expect(detail).toMatch(/SEARCH e USING (COVERING )?INDEX events_by_call \(call_id=\?\)/);
   });
 
   it('events by time range', () => {

@@ -3,7 +3,7 @@
 // crosses midnight split between the two days.
 import type Database from 'better-sqlite3';
 import { LOG_SORT_COLUMNS, type LogCallView } from '../../../common/ipc.ts';
-import { summarizeCall, type Interval } from '../calls/timeline.ts';
+import { summarizeCall, type Interval, type TimelineEvent } from '../calls/timeline.ts';
 import { isFormattableInstant, localDayOf } from '../export/time-zone.ts';
 import { callConditions, MUTED_SHARE, timeRange, type LogFilter } from './log-filter.ts';
 
@@ -15,15 +15,20 @@ export type LogSortColumn = (typeof LOG_SORT_COLUMNS)[number];
 /** A row of the calls table: the same shape the window receives over IPC. */
 export type LogCallRow = LogCallView;
 
-const SORT_SQL: Record<LogSortColumn, string> = {
-  startedAt: 'c.started_at',
-  operator: 'o.name',
-  phone: 'c.phone_number',
-  duration: 'c.duration_ms',
-  muted: 'c.muted_ms',
-  mutedPercent: MUTED_SHARE,
-  held: 'c.held_ms',
-  gap: 'c.gap_ms',
+/**
+ * What each sort orders by; the call's id breaks ties. Each has an index that yields it in order (migrations 3 and
+ * 6), so a page's ids come from an index scan, however deep the page. By operator: operators in name order (their id
+ * telling apart two of the same name), each one's calls by start time (calls_by_operator_start).
+ */
+const SORT_SQL: Record<LogSortColumn, string[]> = {
+  startedAt: ['c.started_at'],
+  operator: ['o.name', 'o.id', 'c.started_at'],
+  phone: ['c.phone_number'],
+  duration: ['c.duration_ms'],
+  muted: ['c.muted_ms'],
+  mutedPercent: [MUTED_SHARE],
+  held: ['c.held_ms'],
+  gap: ['c.gap_ms'],
 };
 
 function where(filter: LogFilter): { sql: string; params: Record<string, unknown> } {
@@ -41,7 +46,24 @@ const CALL_SELECT = `c.id, c.call_id AS callId, p.domain AS portal, o.user_id AS
   c.hold_count AS holdCount, c.gap_ms AS gapMs`;
 const CALL_FROM = 'FROM calls c JOIN operators o ON o.id = c.operator_id JOIN portals p ON p.id = c.portal_id';
 
-/** One page of calls; `total` (how many match, for the table's scroll height) comes with the first page only. */
+/** The calls that match, counted on the calls table alone (and portals when filtered by one). */
+function countCalls(db: Database.Database, filter: LogFilter, sql: string, params: Record<string, unknown>): number {
+  return db.prepare(`SELECT count(*) FROM calls c ${filter.portal ? 'JOIN portals p ON p.id = c.portal_id' : ''} WHERE ${sql}`).pluck().get(params) as number;
+}
+
+/** The ids of a page of calls (parameters: the filter's, `limit`, `offset`); exported for the query-plan tests. */
+export function pageIdsSql(filter: LogFilter, sort: { column: LogSortColumn; descending: boolean }): string {
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  const order = [...SORT_SQL[sort.column], 'c.id'].map((term) => `${term} ${direction}`).join(', ');
+  const from = `${sort.column === 'operator' ? 'FROM operators o JOIN calls c ON c.operator_id = o.id' : 'FROM calls c'}${filter.portal ? ' JOIN portals p ON p.id = c.portal_id' : ''}`;
+  return `SELECT c.id ${from} WHERE ${where(filter).sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`;
+}
+
+/**
+ * One page of calls; `total` (how many match, for the table's scroll height) comes with the first page only. The
+ * page's ids are picked first, from the index of the sort (only ids: the scan never reads a call's row), then
+ * those calls are read with their operator and portal.
+ */
 export function queryCalls(
   db: Database.Database,
   filter: LogFilter,
@@ -49,12 +71,11 @@ export function queryCalls(
   page: { offset: number; limit: number },
 ): { rows: LogCallRow[]; total: number | null } {
   const { sql, params } = where(filter);
-  const total = page.offset === 0 ? (db.prepare(`SELECT count(*) AS n ${CALL_FROM} WHERE ${sql}`).get(params) as { n: number }).n : null;
-  const order = `${SORT_SQL[sort.column]} ${sort.descending ? 'DESC' : 'ASC'}, c.id ${sort.descending ? 'DESC' : 'ASC'}`;
-  const rows = db
-    .prepare(`SELECT ${CALL_SELECT} ${CALL_FROM} WHERE ${sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
-    .all({ ...params, limit: page.limit, offset: page.offset }) as LogCallRow[];
-  return { rows, total };
+  const total = page.offset === 0 ? countCalls(db, filter, sql, params) : null;
+  const ids = db.prepare(pageIdsSql(filter, sort)).pluck().all({ ...params, limit: page.limit, offset: page.offset }) as number[];
+  if (ids.length === 0) return { rows: [], total };
+  const byId = new Map((db.prepare(`SELECT ${CALL_SELECT} ${CALL_FROM} WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as LogCallRow[]).map((row) => [row.id, row]));
+  return { rows: ids.map((id) => byId.get(id)).filter((row) => row !== undefined), total };
 }
 
 export interface TimelineEventView {
@@ -111,11 +132,13 @@ export function splitByDay(from: number, to: number, timeZone: string): Array<{ 
  */
 export function dailyTotals(db: Database.Database, filter: LogFilter, timeZone: string): DailyTotal[] {
   const { sql, params } = where(filter);
-  const calls = db.prepare(`SELECT c.id, c.started_at AS startedAt, c.ended_at AS endedAt, c.duration_ms AS durationMs,
-      o.user_id AS operatorId, o.name AS operatorName ${CALL_FROM} WHERE ${sql} ORDER BY c.started_at`).iterate(params) as IterableIterator<{
-    id: number; startedAt: number; endedAt: number | null; durationMs: number; operatorId: string; operatorName: string | null;
+  // One ordered scan: the calls by start time, each followed by its events in order (events_by_call), so every
+  // call's timeline is computed from rows already at hand, with no query per call.
+  const rows = db.prepare(`SELECT c.id, c.started_at AS startedAt, c.duration_ms AS durationMs, o.user_id AS operatorId, o.name AS operatorName,
+      e.at, e.name, e.payload ${CALL_FROM} LEFT JOIN events e ON e.call_id = c.id
+      WHERE ${sql} ORDER BY c.started_at, c.id, e.at, e.id`).iterate(params) as IterableIterator<{
+    id: number; startedAt: number; durationMs: number; operatorId: string; operatorName: string | null; at: number | null; name: string | null; payload: string | null;
   }>;
-  const events = db.prepare('SELECT at, name, payload FROM events WHERE call_id = ? ORDER BY at, id');
   const totals = new Map<string, DailyTotal>();
   const total = (day: string, operatorId: string, operatorName: string | null): DailyTotal => {
     const key = `${day}\u0000${operatorId}`;
@@ -127,22 +150,32 @@ export function dailyTotals(db: Database.Database, filter: LogFilter, timeZone: 
     return entry;
   };
   const field = { muted: 'mutedMs', held: 'heldMs', gap: 'gapMs' } as const;
-  for (const call of calls) {
-    if (!isFormattableInstant(call.startedAt)) continue;
+  const addCall = (call: { startedAt: number; durationMs: number; operatorId: string; operatorName: string | null }, events: TimelineEvent[]): void => {
+    if (!isFormattableInstant(call.startedAt)) return;
     total(localDayOf(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
     for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone)) {
       total(part.day, call.operatorId, call.operatorName).durationMs += part.ms;
     }
-    const rows = events.all(call.id) as Array<{ at: number; name: string; payload: string | null }>;
-    if (rows.length === 0) continue;
-    const summary = summarizeCall(rows.map((e) => ({ name: e.name, at: e.at, payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown) })));
-    for (const interval of summary.intervals) {
+    if (events.length === 0) return;
+    for (const interval of summarizeCall(events).intervals) {
       // The per-day totals report the card's figures; the microphone's are in the calls table and exports.
       if (interval.kind === 'mic_muted') continue;
       for (const part of splitByDay(interval.from, interval.to, timeZone)) {
         total(part.day, call.operatorId, call.operatorName)[field[interval.kind]] += part.ms;
       }
     }
+  };
+  type CallRow = { id: number; startedAt: number; durationMs: number; operatorId: string; operatorName: string | null };
+  let current = null as CallRow | null;
+  let events: TimelineEvent[] = [];
+  for (const row of rows) {
+    if (current?.id !== row.id) {
+      if (current) addCall(current, events);
+      current = { id: row.id, startedAt: row.startedAt, durationMs: row.durationMs, operatorId: row.operatorId, operatorName: row.operatorName };
+      events = [];
+    }
+    if (row.at !== null && row.name !== null) events.push({ name: row.name, at: row.at, payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown) });
   }
+  if (current) addCall(current, events);
   return [...totals.values()].sort((a, b) => a.day.localeCompare(b.day) || a.operatorId.localeCompare(b.operatorId));
 }
