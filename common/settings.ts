@@ -109,10 +109,12 @@ export const settingsSchema = z
         time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 07:30').default('07:00'),
         folder: z.string().max(1000).default(''),
         format: z.enum(LOG_EXPORT_FORMATS).default('xlsx'),
+        /** `local`: this PC's log; `central`: the whole team's, from the central database (needs `central.readUrl`). */
+        source: z.enum(['local', 'central']).default('local'),
       })
       .strict()
       .refine((s) => !s.enabled || s.folder.trim() !== '', { message: 'choose a folder for the daily export', path: ['folder'] })
-      .default({ enabled: false, time: '07:00', folder: '', format: 'xlsx' }),
+      .default({ enabled: false, time: '07:00', folder: '', format: 'xlsx', source: 'local' }),
     /** The central PostgreSQL (docs/central.md): where this PC's log is synced, and the team's log is read. */
     central: z
       .object({
@@ -127,6 +129,11 @@ export const settingsSchema = z
       .strict()
       .default({ url: '', tls: 'prefer', caFile: '', readUrl: '' }),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.scheduledExport.source === 'central' && s.central.readUrl === '') {
+      ctx.addIssue({ code: 'custom', message: 'the whole team\'s daily export needs the read-only URL of the team log', path: ['scheduledExport', 'source'] });
+    }
+  });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -232,6 +232,8 @@ async function settingsView(root: HTMLElement): Promise<void> {
   const centralReadUrl = h('input', { id: 'central-read-url', value: central.readUrl, spellcheck: 'false', autocomplete: 'off', placeholder: 'postgres://supervisor@db.example.com:5432/companion' });
   const centralReadPassword = passwordInput('central-read-password', centralPasswords.centralRead);
   const centralReadForget = forgetBox('central-read-forget', centralPasswords.centralRead);
+  const dailySource = h('select', { id: 'daily-source', 'aria-describedby': 'daily-source-hint' },
+    ...(['local', 'central'] as const).map((source) => h('option', { value: source, selected: daily.source === source }, t(`settings.dailySource.${source}`))));
   const lastRun = scheduledRuns.at(-1);
   const dailyLast = h('p', { class: lastRun && !lastRun.ok ? 'message error' : 'muted' },
     lastRun ? t('settings.dailyLast', { day: lastRun.day, result: lastRun.ok ? `${lastRun.rows ?? 0} → ${lastRun.path ?? ''}` : lastRun.error ?? '' }) : t('settings.dailyNone'));
@@ -284,7 +286,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
       soundCues: sound.checked,
       microphone: { device: micDevice.value, endOfCall: micEndOfCall.value as Settings['microphone']['endOfCall'], indicator: micIndicator.checked, muteOnLock: micMuteOnLock.checked },
       central: { url: centralUrl.value.trim(), tls: centralTls.value as Settings['central']['tls'], caFile: centralCa.value.trim(), readUrl: centralReadUrl.value.trim() },
-      scheduledExport: { enabled: dailyEnabled.checked, time: dailyTime.value, folder: dailyFolder.value.trim(), format: dailyFormat.value as Settings['scheduledExport']['format'] },
+      scheduledExport: { enabled: dailyEnabled.checked, time: dailyTime.value, folder: dailyFolder.value.trim(), format: dailyFormat.value as Settings['scheduledExport']['format'], source: dailySource.value as Settings['scheduledExport']['source'] },
     };
     const result = await api.updateSettings(change as Record<string, unknown>);
     message.hidden = false;
@@ -325,6 +327,7 @@ async function settingsView(root: HTMLElement): Promise<void> {
         field('daily-time', t('settings.dailyTime'), dailyTime),
         field('daily-folder', t('settings.dailyFolder'), dailyFolder),
         field('daily-format', t('settings.dailyFormat'), dailyFormat),
+        field('daily-source', t('settings.dailySource'), dailySource, t('settings.dailySourceHint')),
         dailyLast),
       h('fieldset', {}, h('legend', {}, t('settings.central')),
         field('central-url', t('settings.centralUrl'), centralUrl, t('settings.centralUrlHint')),

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectCentral, resolveCentralUrl } from '../../main/core/central/connection.ts';
 import { addLogin, centralInit } from '../../main/core/central/schema.ts';
 import { CENTRAL_ATTENTION_AFTER_MS } from '../../main/core/desktop/desktop-controller.ts';
+import { Secrets } from '../../main/core/desktop/secrets.ts';
 import { fakeSecrets, startDesktop as startDesktopIn, useDesktops } from '../helpers/desktop.ts';
 import { startPostgres, type PgServer } from '../helpers/postgres.ts';
 import { seedStore } from '../helpers/seed.ts';
@@ -136,5 +137,45 @@ describe('central sync settings', () => {
     expect(status.central).toMatchObject({ running: false, lastError: expect.stringMatching(/parameter this app does not know: "sslmod"/) });
     expect(status.problems.find((p) => p.kind === 'central_failed')?.detail).toMatch(/^Syncing to the team log is stopped: /);
     void supervisor;
+  });
+
+  it('the daily export can write the whole team\'s file from the team log, with the read-only login', async () => {
+    // A PC with a day of calls syncs them.
+    const pcDir = tempDir();
+    seedStore(pcDir, { calls: 30, events: 90, operators: 3, start: Date.UTC(2025, 10, 3, 12, 0, 0) });
+    const pcSecrets = fakeSecrets();
+    await new Secrets(pcDir, pcSecrets).save('centralSync', writer.password);
+    const { controller: pc } = await startDesktopIn(pcDir, { central: { url: urlOf(writer.name), tls: 'disable', caFile: '', readUrl: '' } }, { secrets: pcSecrets });
+    try {
+      await expect.poll(() => pc.status().central?.rowsWaiting, { timeout: 20_000 }).toBe(0);
+      expect(pc.status().central?.lastError).toBeNull();
+    } finally {
+      await pc.stop();
+    }
+
+    // The supervisor's app, the next morning: one file for the team, named apart from a PC's own.
+    const folder = tempDir();
+    const bossDir = tempDir();
+    const bossSecrets = fakeSecrets();
+    await new Secrets(bossDir, bossSecrets).save('centralRead', supervisor.password);
+    const { controller: boss } = await startDesktopIn(
+      bossDir,
+      { central: { url: '', tls: 'disable', caFile: '', readUrl: urlOf(supervisor.name) }, scheduledExport: { enabled: true, time: '07:00', folder, format: 'csv', source: 'central' } },
+      { secrets: bossSecrets, now: () => Date.UTC(2025, 10, 4, 12, 0, 0) },
+    );
+    try {
+      await expect.poll(() => boss.settingsView().scheduledRuns.at(-1), { timeout: 20_000 }).toMatchObject({ day: '2025-11-03', ok: true, rows: 30 });
+      const file = path.join(folder, 'operator-companion-team-2025-11-03.csv');
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(31);
+      // The sync is off on the supervisor's PC (no sync URL).
+      expect(boss.status().central).toBeNull();
+    } finally {
+      await boss.stop();
+    }
+  }, 60_000);
+
+  it('a team daily export needs the read-only URL', async () => {
+    const { controller } = await startDesktop();
+    expect(() => controller.applySettings({ scheduledExport: { enabled: true, folder: tempDir(), source: 'central' } })).toThrow(/scheduledExport\.source: the whole team's daily export needs the read-only URL/);
   });
 });

@@ -9,10 +9,12 @@ import type { ExportProgress, IpcArgs, IpcResults, Problem, StatusView } from '.
 import type { IpcChannel, WindowView } from '../../../common/ipc-channels.ts';
 import type { HotkeyAction, Settings } from '../../../common/settings.ts';
 import type { CardAction, CommandResponse } from '../calls/call-state.ts';
-import { exportToFile } from '../export/export-log.ts';
+import { exportToFile, type ExportOptions } from '../export/export-log.ts';
 import { APP_VERSION, type Companion, type CompanionStatus } from '../companion.ts';
 import { startInstance, type Instance } from '../instance.ts';
-import { resolveCentralUrl, type CentralConfig } from '../central/connection.ts';
+import { connectCentral, describeCentralError, resolveCentralUrl, type CentralConfig } from '../central/connection.ts';
+import { centralSource } from '../central/central-export.ts';
+import { checkCentralSchema } from '../central/schema.ts';
 import { fileLogging, type Logger, type Logging } from '../logging/logger.ts';
 import { storeCounts } from '../store/session-store.ts';
 import { deviceChoice } from '../microphone/microphone.ts';
@@ -149,7 +151,7 @@ export class DesktopController {
       dataDir: this.dataDir,
       timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       now: this.now,
-      run: (file, options) => exportToFile(this.sessionLog.reader(), options, file),
+      run: (file, options) => (this.settings.scheduledExport.source === 'central' ? this.exportFromCentral(file, options) : exportToFile(this.sessionLog.reader(), options, file)),
     });
     const tick = (): void => void this.scheduler?.tick(this.settings.scheduledExport).then((run) => run && this.publishStatus());
     this.schedulerTimer = setInterval(tick, 30_000);
@@ -283,6 +285,24 @@ export class DesktopController {
       this.publishStatus();
     });
     return this.centralChange;
+  }
+
+  /** The whole team's log, from the central database with the read-only login, into `file` (one file for the team). */
+  private async exportFromCentral(file: string, options: ExportOptions): Promise<number> {
+    const url = this.settings.central.readUrl;
+    if (url === '') throw new Error('the whole team\'s export needs the read-only URL of the team log (settings)');
+    const config = await this.centralConfig(url, 'centralRead');
+    const sql = connectCentral(config);
+    try {
+      await checkCentralSchema(sql);
+      return await exportToFile(centralSource(sql, options), options, file);
+    } catch (error) {
+      // The server's and the network's errors (they carry a code) in one line; the export's own as they are.
+      if (typeof (error as { code?: unknown }).code !== 'string') throw error;
+      throw new Error(await describeCentralError(error, config));
+    } finally {
+      await sql.end();
+    }
   }
 
   /** Keeps a central login's password in the keychain ('' forgets it) and applies it; throws with the reason. */

@@ -59,7 +59,7 @@ export class ScheduledExports {
   }
 
   /** Call now and then; exports yesterday once it is past the set time and yesterday was not exported yet. */
-  async tick(settings: Settings['scheduledExport']): Promise<ScheduledRun | null> {
+  async tick(settings: Omit<Settings['scheduledExport'], 'source'> & { source?: Settings['scheduledExport']['source'] }): Promise<ScheduledRun | null> {
     if (!settings.enabled || this.running) return null;
     const now = this.deps.now();
     if (now - this.lastFailureAt < RETRY_AFTER_MS) return null;
@@ -71,7 +71,8 @@ export class ScheduledExports {
 
     this.running = true;
     const { extension, ...engineFormat } = fileFormat(settings.format);
-    const file = path.join(settings.folder, `operator-companion-${yesterday.day}.${extension}`);
+    // The whole team's file is named apart, so a shared folder can hold both kinds without mixing them up.
+    const file = path.join(settings.folder, `operator-companion-${settings.source === 'central' ? 'team-' : ''}${yesterday.day}.${extension}`);
     let result: ScheduledRun;
     try {
       const rows = await this.deps.run(file, {
