@@ -1,9 +1,11 @@
 // `operator-companion export`: the session log as CSV, XLSX or JSON Lines, streamed to a file (or stdout).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker, workerData, parentPort } from 'node:worker_threads';
 import { EXPORT_FORMATS, EXPORT_KINDS, ExportTargetError, exportToFile, openForExport, streamExport, type ExportOptions } from '../core/export/export-log.ts';
 import { isValidTimeZone, parseBoundary, systemTimeZone } from '../core/export/time-zone.ts';
 import type { CentralConfig } from '../core/central/connection.ts';
+import { defaultDataDir } from '../core/paths.ts';
 import { oneOf, parse, required, UsageError } from './usage.ts';
 
 export async function runExport(args: string[]): Promise<number> {
@@ -23,7 +25,8 @@ export async function runExport(args: string[]): Promise<number> {
   // The central database's client (and what the central commands import) is loaded only for --central: a local
   // export starts with less code and less memory.
   const central = values.central === undefined ? null : (await import('./central-command.ts')).centralConfig(values.central, '--central');
-  const dataDir = central ? '' : path.resolve(required(values['data-dir'], '--data-dir'));
+  // Like status and mute: without --data-dir, the desktop app's own folder.
+  const dataDir = central ? '' : path.resolve(values['data-dir'] ?? defaultDataDir());
   const format = oneOf(required(values.format, '--format'), EXPORT_FORMATS, '--format');
   const kind = oneOf(values.kind ?? 'calls', EXPORT_KINDS, '--kind');
   const timeZone = values.tz ?? systemTimeZone();
@@ -37,12 +40,16 @@ export async function runExport(args: string[]): Promise<number> {
   const from = boundary('--from', values.from);
   const to = boundary('--to', values.to);
   if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
-  const delimiter = oneOf(values.delimiter ?? ',', [',', ';'] as const, '--delimiter');
+  const delimiter = values.delimiter ?? ',';
+  if (delimiter !== ',' && delimiter !== ';') throw new UsageError(`--delimiter must be "," or ";" (got "${delimiter}")`);
   if (delimiter !== ',' && format !== 'csv') throw new UsageError('--delimiter applies to --format csv only');
   const out = required(values.out, '--out');
   if (values.operator !== undefined && values.operator.trim() === '') throw new UsageError('--operator must not be empty');
 
   if (format === 'xlsx' && out === '-') throw new UsageError('--out - (stdout) is for csv and jsonl; an xlsx export needs a file');
+  if (out !== '-' && !existsSync(path.dirname(path.resolve(out)))) {
+    throw new UsageError(`--out: the folder ${path.dirname(path.resolve(out))} does not exist`);
+  }
   // Ctrl+C cancels: the half-written file is removed, nothing is left behind.
   const cancel = new AbortController();
   const stop = (): void => cancel.abort();

@@ -16,7 +16,7 @@ export const USAGE = `Usage: operator-companion <command> [options]
           microphone follows the card (default: off, the card is only mirrored); --end-of-call: when a call
           ends, unmute what the app muted (app, the default), unmute always, or never.
           --central URL: sync the log to a central PostgreSQL (postgres://LOGIN@HOST:5432/DB?sslmode=...).
-  export  --data-dir DIR --format csv|xlsx|jsonl [--kind calls|events] [--from DATE] [--to DATE]
+  export  [--data-dir DIR] --format csv|xlsx|jsonl [--kind calls|events] [--from DATE] [--to DATE]
           [--operator ID] [--tz ZONE] [--delimiter ,|;] --out FILE|-
           Write the session log. DATE is YYYY-MM-DD (local midnight in --tz) or an ISO time with offset.
           --central URL instead of --data-dir: the whole team's log from the central PostgreSQL.

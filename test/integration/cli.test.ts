@@ -35,7 +35,8 @@ describe('bad arguments: one line naming the argument, exit 2', () => {
     [['export', '--data-dir', 'x', '--format', 'csv', '--from', '2026-11-02', '--to', '2026-11-01', '--out', 'f'], /--from must be before --to/],
     [['export', '--data-dir', 'x', '--format', 'csv'], /--out is required/],
     [['export', '--data-dir', 'x', '--format', 'jsonl', '--delimiter', ';', '--out', 'f'], /--delimiter applies to --format csv only/],
-    [['export', '--data-dir', 'x', '--format', 'csv', '--delimiter', '|', '--out', 'f'], /--delimiter must be one of/],
+    [['export', '--data-dir', 'x', '--format', 'csv', '--delimiter', '|', '--out', 'f'], /--delimiter must be "," or ";" \(got "\|"\)/],
+    [['export', '--data-dir', 'x', '--format', 'csv', '--out', '/nonexistent-folder/calls.csv'], /--out: the folder \/nonexistent-folder does not exist/],
     [['status', '--json', 'yes'], /Unexpected argument 'yes'|unexpected argument/i],
     [['mute', '--now'], /unknown option '--now'/],
   ])('%j', async (args, message) => {
