@@ -10,6 +10,7 @@ import {
   type MicrophonePort,
   type MicrophoneReading,
 } from './microphone-port.ts';
+import { ChangeListeners } from './change-listeners.ts';
 import {
   OSStatusError,
   createMacCoreAudioNative,
@@ -124,12 +125,11 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   private readonly controls = new Map<number, Control>();
   /** Volume fallback: the input volume each device had before the app set it to 0, by UID. */
   private readonly volumeBeforeMute = new Map<string, number>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new ChangeListeners();
   private readonly systemRemovers: Array<() => Promise<void>> = [];
   /** Devices whose mute/volume listener is registered: their remover and last known muted reading. */
   private readonly watched = new Map<number, { remove: () => Promise<void>; muted: boolean | null }>();
   private queue: Promise<void> = Promise.resolve();
-  private emitScheduled = false;
   private closed = false;
 
   constructor(native: MacCoreAudioNative | null, unmuteVolume: number) {
@@ -277,12 +277,9 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   }
 
   subscribe(onChange: () => void): () => void {
-    const first = this.listeners.size === 0;
-    this.listeners.add(onChange);
-    if (first) void this.enqueue(() => this.startWatching());
+    if (this.listeners.add(onChange)) void this.enqueue(() => this.startWatching());
     return () => {
-      if (!this.listeners.delete(onChange) || this.listeners.size > 0) return;
-      void this.enqueue(() => this.stopWatching());
+      if (this.listeners.delete(onChange)) void this.enqueue(() => this.stopWatching());
     };
   }
 
@@ -294,18 +291,7 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   }
 
   private emit(): void {
-    if (this.emitScheduled || this.listeners.size === 0) return;
-    this.emitScheduled = true;
-    setImmediate(() => {
-      this.emitScheduled = false;
-      for (const listener of [...this.listeners]) {
-        try {
-          listener();
-        } catch {
-          // a listener's failure is its own
-        }
-      }
-    });
+    this.listeners.emit();
   }
 
   /** https://developer.apple.com/documentation/coreaudio/1422472-audioobjectaddpropertylistener */

@@ -5,6 +5,7 @@
 // docs/microphone.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { ChangeListeners } from './change-listeners.ts';
 import { MicrophoneError, type DeviceChoice, type MicrophoneDevice, type MicrophonePort, type MicrophoneReading } from './microphone-port.ts';
 
 /** The special name pactl resolves to the server's default source at the moment of the call. */
@@ -45,7 +46,7 @@ export class PulseAudioMicrophone implements MicrophonePort {
   readonly backend = 'pulseaudio';
   private readonly env: NodeJS.ProcessEnv;
   private readonly pactl: string;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new ChangeListeners();
   private subscriber: ChildProcess | null = null;
   private resubscribeTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -74,11 +75,9 @@ export class PulseAudioMicrophone implements MicrophonePort {
   }
 
   subscribe(onChange: () => void): () => void {
-    this.listeners.add(onChange);
-    if (!this.subscriber) this.startSubscriber();
+    if (this.listeners.add(onChange)) this.startSubscriber();
     return () => {
-      this.listeners.delete(onChange);
-      if (this.listeners.size === 0) this.stopSubscriber();
+      if (this.listeners.delete(onChange)) this.stopSubscriber();
     };
   }
 
@@ -144,15 +143,9 @@ export class PulseAudioMicrophone implements MicrophonePort {
     const child = spawn(this.pactl, ['subscribe'], { env: this.env, stdio: ['ignore', 'pipe', 'ignore'] });
     this.subscriber = child;
     child.on('error', () => {});
-    // Several lines arrive together for one change (source and server); one notification per burst is enough.
-    let scheduled = false;
+    // Several lines arrive together for one change (source and server); the listeners hear of the burst once.
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!isRelevantEvent(line) || scheduled) return;
-      scheduled = true;
-      setImmediate(() => {
-        scheduled = false;
-        for (const listener of this.listeners) listener();
-      });
+      if (isRelevantEvent(line)) this.listeners.emit();
     });
     child.on('close', () => {
       if (this.subscriber !== child) return;
@@ -161,7 +154,7 @@ export class PulseAudioMicrophone implements MicrophonePort {
       if (this.closed || this.listeners.size === 0) return;
       this.resubscribeTimer = setTimeout(() => {
         this.startSubscriber();
-        for (const listener of this.listeners) listener();
+        this.listeners.emit();
       }, RESUBSCRIBE_MS);
       this.resubscribeTimer.unref();
     });

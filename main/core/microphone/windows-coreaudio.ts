@@ -11,6 +11,7 @@ import {
   type MicrophonePort,
   type MicrophoneReading,
 } from './microphone-port.ts';
+import { ChangeListeners } from './change-listeners.ts';
 import {
   AUDCLNT_E_DEVICE_INVALIDATED,
   E_NOTFOUND,
@@ -114,11 +115,12 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
   private readonly volumes = new Map<string, EndpointVolume>();
   /** Endpoints whose IAudioEndpointVolumeCallback is registered, with their last known mute. */
   private readonly watched = new Map<string, boolean | null>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new ChangeListeners();
   /** Passed to SetMute, so OnNotify can tell this app's changes from everyone else's (SetMute's pguidEventContext). */
   private readonly eventContext = `{${randomUUID().toUpperCase()}}`;
   private queue: Promise<void> = Promise.resolve();
-  private emitScheduled = false;
+  /** Device notifications waiting for the one queued look at the devices (null: a default moved). */
+  private pendingDevices: Set<string | null> | null = null;
   private closed = false;
 
   constructor(native: WindowsCoreAudioNative | null) {
@@ -270,12 +272,9 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
   }
 
   subscribe(onChange: () => void): () => void {
-    const first = this.listeners.size === 0;
-    this.listeners.add(onChange);
-    if (first) this.enqueue(() => this.startWatching());
+    if (this.listeners.add(onChange)) void this.enqueue(() => this.startWatching());
     return () => {
-      if (!this.listeners.delete(onChange) || this.listeners.size > 0) return;
-      this.enqueue(() => this.stopWatching());
+      if (this.listeners.delete(onChange)) void this.enqueue(() => this.stopWatching());
     };
   }
 
@@ -288,19 +287,8 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
   }
 
   private emit(): void {
-    if (this.emitScheduled || this.listeners.size === 0) return;
-    this.emitScheduled = true;
     // One onChange per burst: a default-device switch alone fires OnDefaultDeviceChanged once per role.
-    setImmediate(() => {
-      this.emitScheduled = false;
-      for (const listener of [...this.listeners]) {
-        try {
-          listener();
-        } catch {
-          // a listener's failure is its own
-        }
-      }
-    });
+    this.listeners.emit();
   }
 
   private async startWatching(): Promise<void> {
@@ -318,15 +306,26 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
     await this.syncWatches(native);
   }
 
-  /** A device came, went or changed state, or a default moved: follow it, then tell the listeners. */
+  /**
+   * A device came, went or changed state, or a default moved: follow it, then tell the listeners. Notifications
+   * that arrive before the work they ask for has started join it (a default switch comes once per role), so the
+   * listeners hear of one burst once however slowly the work runs.
+   */
   private devicesChanged(id: string | null): void {
     if (this.listeners.size === 0) return;
+    if (this.pendingDevices) {
+      this.pendingDevices.add(id);
+      return;
+    }
+    const ids = new Set<string | null>([id]);
+    this.pendingDevices = ids;
     void this.enqueue(async () => {
+      this.pendingDevices = null;
       const native = await this.ensureStarted();
       const before = new Set(this.watched.keys());
       const after = await this.syncWatches(native);
       // A render endpoint's news is not ours (the notification client hears every flow).
-      if (id === null || before.has(id) || after.has(id)) this.emit();
+      if ([...ids].some((changed) => changed === null || before.has(changed) || after.has(changed))) this.emit();
     });
   }
 
