@@ -71,12 +71,15 @@ export interface StatusView {
 }
 
 export interface CentralStatusView {
-  /** user@host:port/database */
+  /** Where it syncs to: user@host:port/database */
   target: string;
+  /** When a batch (or an empty check) last succeeded. */
   lastSyncAt: number | null;
+  /** Calls and events not yet in the central database. */
   rowsWaiting: number;
   /** The last failure (or why the sync cannot start), one line; null while it works. */
   lastError: string | null;
+  /** Since when it has been failing without a success; null when fine. */
   failingSince: number | null;
   /** False when it stopped for good (a newer schema) or could not start (settings, keychain). */
   running: boolean;

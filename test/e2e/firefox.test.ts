@@ -1,7 +1,6 @@
 // The built worker in Debian's Firefox ESR (puppeteer-core over WebDriver BiDi) inside the portal emulator:
 // the call, restart-mid-call and hotkey paths of call.test.ts and resilience.test.ts, and what Firefox does with
 // the worker's socket to 127.0.0.1 from a public HTTPS page (README, "Firefox").
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { startEmulator, type Emulator } from '../emulator/portal-server.ts';
 import { exited, freePort, runCli, startServe, type ServeProcess } from '../helpers/cli.ts';
 import { launchFirefox, workerFrame, type TestFirefox } from '../helpers/firefox.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { appState as state, appStatus, SCREENSHOTS } from './harness.ts';
+import { appState as state, appStatus, exportJsonl, SCREENSHOTS } from './harness.ts';
 
 const tempDir = useTempDirs();
 let emulator: Emulator;
@@ -68,13 +67,6 @@ function emulatorCall<T = unknown>(page: Page, name: string, ...args: unknown[])
 
 const dataMuted = (page: Page): Promise<string | null> => page.$eval('#card', (el) => el.getAttribute('data-muted'));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function exportJsonl(dataDir: string, kind: 'calls' | 'events'): Promise<Array<Record<string, string | number>>> {
-  const out = path.join(dataDir, `${kind}.jsonl`);
-  expect((await runCli(['export', '--data-dir', dataDir, '--format', 'jsonl', '--kind', kind, '--out', out])).code).toBe(0);
-  const text = readFileSync(out, 'utf8').trim();
-  return text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
-}
 
 describe('the real worker in Firefox ESR', () => {
   it('runs in the cross-site frame: Firefox reports the portal in ancestorOrigins, the frame is a secure context', async () => {

@@ -1,6 +1,6 @@
 // Shared set-up of the end-to-end tests: the portal emulator, real Chromium, `serve` child processes, and
 // small helpers to drive the emulated portal and read the app's state through the real CLI.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -90,6 +90,15 @@ export async function appStatus(dataDir: string): Promise<AppStatus | null> {
 export async function appMicrophone(dataDir: string): Promise<AppMicrophone | null> {
   const result = await runCli(['status', '--data-dir', dataDir, '--json']);
   return (JSON.parse(result.stdout) as { microphone: AppMicrophone | null }).microphone;
+}
+
+/** The session log as the supervisor gets it: `operator-companion export --format jsonl`, read back. */
+export async function exportJsonl(dataDir: string, kind: 'calls' | 'events'): Promise<Array<Record<string, string | number>>> {
+  const out = path.join(dataDir, `${kind}.jsonl`);
+  const result = await runCli(['export', '--data-dir', dataDir, '--format', 'jsonl', '--kind', kind, '--out', out]);
+  expect(result.code, result.stderr).toBe(0);
+  const text = readFileSync(out, 'utf8').trim();
+  return text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
 }
 
 /** Just the operator state from `appStatus`. */

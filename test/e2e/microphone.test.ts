@@ -1,12 +1,11 @@
 // "Mute means muted", end to end: the real worker in Chromium inside the portal emulator, `serve` with
 // --microphone on a private PulseAudio server, and what is recorded from the microphone (parecord) as the proof.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { startPulseServer, type PulseServer } from '../helpers/pulseaudio.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { appMicrophone, appState as state, emulatorApi, openPortal, SCREENSHOTS, useHarness, waitForBinds } from './harness.ts';
+import { appMicrophone, appState as state, emulatorApi, exportJsonl, openPortal, SCREENSHOTS, useHarness, waitForBinds } from './harness.ts';
 
 const tempDir = useTempDirs();
 const h = useHarness();
@@ -38,14 +37,6 @@ async function callWithMicrophone(sid: string, callId: string, extraArgs: string
   return { dataDir, s, page };
 }
 
-function exportedCalls(dataDir: string, kind: 'calls' | 'events'): Promise<Array<Record<string, unknown>>> {
-  const out = path.join(dataDir, `${kind}.jsonl`);
-  return runCli(['export', '--data-dir', dataDir, '--format', 'jsonl', '--kind', kind, '--out', out]).then((r) => {
-    expect(r.code, r.stderr).toBe(0);
-    return readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  });
-}
-
 describe('the card mutes the real microphone', () => {
   it('a click on the card silences what the microphone records; unmute brings the voice back', async () => {
     const { dataDir, page } = await callWithMicrophone('MIC1', 'externalCall.mic1');
@@ -64,11 +55,11 @@ describe('the card mutes the real microphone', () => {
     await page.click('#hangup');
     await expect.poll(() => state(dataDir)).toBe('waiting');
 
-    const [call] = await exportedCalls(dataDir, 'calls');
+    const [call] = await exportJsonl(dataDir, 'calls');
     expect(call).toMatchObject({ mute_count: 1 });
     expect(call!.mic_muted_s as number).toBeGreaterThanOrEqual(0.5);
     expect(call!.mic_muted_s as number).toBeLessThan(5);
-    const micEvents = (await exportedCalls(dataDir, 'events')).filter((e) => e.event === 'microphone');
+    const micEvents = (await exportJsonl(dataDir, 'events')).filter((e) => e.event === 'microphone');
     expect(micEvents.map((e) => [e.source, JSON.parse(e.payload as string).muted])).toEqual([
       ['system', false], // the state found at the start of the call
       ['card', true],
@@ -97,7 +88,7 @@ describe('the card mutes the real microphone', () => {
     await expect.poll(() => emulatorApi(page, 'card')).toMatchObject({ muted: false });
     await page.click('#hangup');
     await expect.poll(() => state(dataDir)).toBe('waiting');
-    const sources = (await exportedCalls(dataDir, 'events')).filter((e) => e.event === 'microphone').map((e) => e.source);
+    const sources = (await exportJsonl(dataDir, 'events')).filter((e) => e.event === 'microphone').map((e) => e.source);
     expect(sources).toEqual(['system', 'system', 'system']);
   });
 

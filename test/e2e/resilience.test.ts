@@ -1,23 +1,12 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORT } from '../../common/protocol.ts';
 import { freePort, runCli } from '../helpers/cli.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
-import { appState as state, appStatus, emulatorApi, openPortal, useHarness, waitForBinds, workerState } from './harness.ts';
+import { appState as state, appStatus, emulatorApi, exportJsonl, openPortal, useHarness, waitForBinds, workerState } from './harness.ts';
 
 const tempDir = useTempDirs();
 const h = useHarness();
-
-function exportJsonl(dataDir: string, kind: 'calls' | 'events'): Promise<Array<Record<string, string | number>>> {
-  const out = path.join(dataDir, `${kind}.jsonl`);
-  return runCli(['export', '--data-dir', dataDir, '--format', 'jsonl', '--kind', kind, '--out', out]).then((r) => {
-    expect(r.code).toBe(0);
-    const text = readFileSync(out, 'utf8').trim();
-    return text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
-  });
-}
 
 describe('outages and several tabs', () => {
   it('the app restarted in the middle of a call: what was clicked meanwhile arrives after it is back, once each', async () => {

@@ -11,21 +11,10 @@ import type Database from 'better-sqlite3';
 import { connectCentral, describeCentralError, describeTarget, type CentralConfig, type Sql } from './connection.ts';
 import { SCHEMA } from './migrations.ts';
 import { CentralSchemaError, checkCentralSchema } from './schema.ts';
+import type { CentralStatusView } from '../../../common/ipc.ts';
 
-export interface CentralSyncStatus {
-  /** Where it syncs to (user@host:port/database). */
-  target: string;
-  /** When a batch (or an empty check) last succeeded. */
-  lastSyncAt: number | null;
-  /** Calls and events not yet in the central database. */
-  rowsWaiting: number;
-  /** The last failure, one line; null once a sync succeeds again. */
-  lastError: string | null;
-  /** Since when it has been failing without a success; null when fine. */
-  failingSince: number | null;
-  /** False once it met a schema newer than this code knows (it stops for good). */
-  running: boolean;
-}
+/** What `status --json` and the status window show of the sync: one shape, defined with the windows' types. */
+export type CentralSyncStatus = CentralStatusView;
 
 export interface CentralSyncOptions {
   /** The store's connection (read, and the cursor written). */
