@@ -121,6 +121,11 @@ export const logFilterSchema = z
   .strict();
 export type LogFilterInput = z.input<typeof logFilterSchema>;
 
+/** Which log the session-log window reads: this PC's SQLite, or the whole team's central PostgreSQL (read-only URL). */
+export const LOG_SOURCES = ['local', 'team'] as const;
+export type LogSource = (typeof LOG_SOURCES)[number];
+const logSource = z.enum(LOG_SOURCES).default('local');
+
 export const LOG_EXPORT_FORMATS = ['csv', 'csv-semicolon', 'xlsx', 'jsonl'] as const;
 export type LogExportFormat = (typeof LOG_EXPORT_FORMATS)[number];
 
@@ -174,10 +179,11 @@ export const IPC_ARGS = {
     logFilterSchema,
     z.object({ column: z.enum(LOG_SORT_COLUMNS), descending: z.boolean() }).strict(),
     z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict(),
+    logSource,
   ]),
-  logTimeline: z.tuple([z.number().int().positive()]),
-  logTotals: z.tuple([logFilterSchema, z.string().min(1).max(64)]),
-  exportLog: z.tuple([z.enum(LOG_EXPORT_FORMATS), logFilterSchema, z.string().min(1).max(64)]),
+  logTimeline: z.tuple([z.number().int().positive(), logSource]),
+  logTotals: z.tuple([logFilterSchema, z.string().min(1).max(64), logSource]),
+  exportLog: z.tuple([z.enum(LOG_EXPORT_FORMATS), logFilterSchema, z.string().min(1).max(64), logSource]),
   cancelExport: z.tuple([]),
   listMicrophones: z.tuple([]),
   recordHotkeys: z.tuple([z.boolean()]),

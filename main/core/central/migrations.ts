@@ -127,4 +127,20 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
   CREATE INDEX events_by_time ON ${SCHEMA}.events (at, install_id, local_id);
   ${writerPolicies('events')}
   `,
+  // 2: the session log window's whole-team view (central-log.ts). Every call gets a number of its own in the
+  // central database (a PC's row id is unique only on that PC): the window's key for a row and the tie-break of
+  // every sort. An identity column needs no grant on its sequence, and an upsert keeps it. One index per sort
+  // of the window, so a page comes from an index scan (the start-time sort uses calls_by_start); NULL phone
+  // numbers first, as SQLite sorts them. A call's events by call, for its timeline and the per-day totals.
+  `
+  ALTER TABLE ${SCHEMA}.calls ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;
+  CREATE UNIQUE INDEX calls_by_id ON ${SCHEMA}.calls (id);
+  CREATE INDEX calls_by_phone ON ${SCHEMA}.calls (phone_number NULLS FIRST, id);
+  CREATE INDEX calls_by_duration ON ${SCHEMA}.calls (duration_ms, id);
+  CREATE INDEX calls_by_muted ON ${SCHEMA}.calls (muted_ms, id);
+  CREATE INDEX calls_by_muted_share ON ${SCHEMA}.calls ((muted_ms::float8 / greatest(duration_ms, 1)), id);
+  CREATE INDEX calls_by_held ON ${SCHEMA}.calls (held_ms, id);
+  CREATE INDEX calls_by_gap ON ${SCHEMA}.calls (gap_ms, id);
+  CREATE INDEX events_by_call ON ${SCHEMA}.events (install_id, member_id, call_id, at, local_id);
+  `,
 ];

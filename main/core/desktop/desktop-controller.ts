@@ -106,7 +106,12 @@ export class DesktopController {
     this.prompts = new PairingPrompts(now);
     this.secrets = new Secrets(dataDir, platform.secrets);
     this.hotkeys = new HotkeyManager(platform.shortcuts, (action) => void this.hotkey(action));
-    this.sessionLog = new SessionLogService({ dataDir, chooseSavePath: (name) => platform.chooseSavePath(name), log: () => this.log });
+    this.sessionLog = new SessionLogService({
+      dataDir,
+      chooseSavePath: (name) => platform.chooseSavePath(name),
+      log: () => this.log,
+      teamConfig: async () => (this.settings.central.readUrl === '' ? null : this.centralConfig(this.settings.central.readUrl, 'centralRead')),
+    });
     this.handlers = createIpcHandlers(this);
   }
 

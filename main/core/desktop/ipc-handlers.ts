@@ -33,10 +33,10 @@ export function createIpcHandlers(desktop: DesktopController): IpcHandlers {
       desktop.openWindow(view);
       return view;
     },
-    logCalls: async (filter, sort, page) => log.calls(filter, sort, page),
-    logTimeline: async (id) => log.timeline(id),
-    logTotals: async (filter, timeZone) => log.totals(filter, timeZone),
-    exportLog: (format, filter, timeZone) => log.startExport(format, filter, timeZone),
+    logCalls: (filter, sort, page, source) => log.calls(filter, sort, page, source),
+    logTimeline: (id, source) => log.timeline(id, source),
+    logTotals: (filter, timeZone, source) => log.totals(filter, timeZone, source),
+    exportLog: (format, filter, timeZone, source) => log.startExport(format, filter, timeZone, source),
     cancelExport: async () => log.cancelExport(),
   };
 }

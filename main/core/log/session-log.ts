@@ -126,56 +126,87 @@ export function splitByDay(from: number, to: number, timeZone: string): Array<{ 
   return parts;
 }
 
+/** A call's row joined with one of its events (none: `at` and `name` null), as the per-day totals read them. */
+export interface TotalsRow {
+  id: number;
+  startedAt: number;
+  durationMs: number;
+  operatorId: string;
+  operatorName: string | null;
+  at: number | null;
+  name: string | null;
+  payload: string | null;
+}
+
 /**
- * Totals per operator and local day. A call counts on the day it started; its duration, muted, held and gap
- * time count on the days they happened, split at midnight.
+ * Totals per operator and local day, from rows that come call by call (each call's events in order). A call
+ * counts on the day it started; its duration, muted, held and gap time count on the days they happened, split at
+ * midnight. Shared by the local log and the whole team's (central/central-log.ts), so the two cannot differ.
  */
+export class DailyTotalsBuilder {
+  private readonly totals = new Map<string, DailyTotal>();
+  private current: Omit<TotalsRow, 'at' | 'name' | 'payload'> | null = null;
+  private events: TimelineEvent[] = [];
+  private readonly timeZone: string;
+
+  constructor(timeZone: string) {
+    this.timeZone = timeZone;
+  }
+
+  add(row: TotalsRow): void {
+    if (this.current?.id !== row.id) {
+      this.flush();
+      this.current = { id: row.id, startedAt: row.startedAt, durationMs: row.durationMs, operatorId: row.operatorId, operatorName: row.operatorName };
+      this.events = [];
+    }
+    if (row.at !== null && row.name !== null) this.events.push({ name: row.name, at: row.at, payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown) });
+  }
+
+  result(): DailyTotal[] {
+    this.flush();
+    return [...this.totals.values()].sort((a, b) => a.day.localeCompare(b.day) || a.operatorId.localeCompare(b.operatorId));
+  }
+
+  private total(day: string, operatorId: string, operatorName: string | null): DailyTotal {
+    const key = `${day}\u0000${operatorId}`;
+    let entry = this.totals.get(key);
+    if (!entry) {
+      entry = { day, operatorId, operatorName, calls: 0, durationMs: 0, mutedMs: 0, heldMs: 0, gapMs: 0 };
+      this.totals.set(key, entry);
+    }
+    return entry;
+  }
+
+  private flush(): void {
+    const call = this.current;
+    this.current = null;
+    if (!call || !isFormattableInstant(call.startedAt)) return;
+    const timeZone = this.timeZone;
+    this.total(localDayOf(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
+    for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone)) {
+      this.total(part.day, call.operatorId, call.operatorName).durationMs += part.ms;
+    }
+    if (this.events.length === 0) return;
+    const field = { muted: 'mutedMs', held: 'heldMs', gap: 'gapMs' } as const;
+    for (const interval of summarizeCall(this.events).intervals) {
+      // The per-day totals report the card's figures; the microphone's are in the calls table and exports.
+      if (interval.kind === 'mic_muted') continue;
+      for (const part of splitByDay(interval.from, interval.to, timeZone)) {
+        this.total(part.day, call.operatorId, call.operatorName)[field[interval.kind]] += part.ms;
+      }
+    }
+  }
+}
+
+/** Totals per operator and local day (`DailyTotalsBuilder`) of the calls the filter selects. */
 export function dailyTotals(db: Database.Database, filter: LogFilter, timeZone: string): DailyTotal[] {
   const { sql, params } = where(filter);
   // One ordered scan: the calls by start time, each followed by its events in order (events_by_call), so every
   // call's timeline is computed from rows already at hand, with no query per call.
   const rows = db.prepare(`SELECT c.id, c.started_at AS startedAt, c.duration_ms AS durationMs, o.user_id AS operatorId, o.name AS operatorName,
       e.at, e.name, e.payload ${CALL_FROM} LEFT JOIN events e ON e.call_id = c.id
-      WHERE ${sql} ORDER BY c.started_at, c.id, e.at, e.id`).iterate(params) as IterableIterator<{
-    id: number; startedAt: number; durationMs: number; operatorId: string; operatorName: string | null; at: number | null; name: string | null; payload: string | null;
-  }>;
-  const totals = new Map<string, DailyTotal>();
-  const total = (day: string, operatorId: string, operatorName: string | null): DailyTotal => {
-    const key = `${day}\u0000${operatorId}`;
-    let entry = totals.get(key);
-    if (!entry) {
-      entry = { day, operatorId, operatorName, calls: 0, durationMs: 0, mutedMs: 0, heldMs: 0, gapMs: 0 };
-      totals.set(key, entry);
-    }
-    return entry;
-  };
-  const field = { muted: 'mutedMs', held: 'heldMs', gap: 'gapMs' } as const;
-  const addCall = (call: { startedAt: number; durationMs: number; operatorId: string; operatorName: string | null }, events: TimelineEvent[]): void => {
-    if (!isFormattableInstant(call.startedAt)) return;
-    total(localDayOf(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
-    for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone)) {
-      total(part.day, call.operatorId, call.operatorName).durationMs += part.ms;
-    }
-    if (events.length === 0) return;
-    for (const interval of summarizeCall(events).intervals) {
-      // The per-day totals report the card's figures; the microphone's are in the calls table and exports.
-      if (interval.kind === 'mic_muted') continue;
-      for (const part of splitByDay(interval.from, interval.to, timeZone)) {
-        total(part.day, call.operatorId, call.operatorName)[field[interval.kind]] += part.ms;
-      }
-    }
-  };
-  type CallRow = { id: number; startedAt: number; durationMs: number; operatorId: string; operatorName: string | null };
-  let current = null as CallRow | null;
-  let events: TimelineEvent[] = [];
-  for (const row of rows) {
-    if (current?.id !== row.id) {
-      if (current) addCall(current, events);
-      current = { id: row.id, startedAt: row.startedAt, durationMs: row.durationMs, operatorId: row.operatorId, operatorName: row.operatorName };
-      events = [];
-    }
-    if (row.at !== null && row.name !== null) events.push({ name: row.name, at: row.at, payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown) });
-  }
-  if (current) addCall(current, events);
-  return [...totals.values()].sort((a, b) => a.day.localeCompare(b.day) || a.operatorId.localeCompare(b.operatorId));
+      WHERE ${sql} ORDER BY c.started_at, c.id, e.at, e.id`).iterate(params) as IterableIterator<TotalsRow>;
+  const builder = new DailyTotalsBuilder(timeZone);
+  for (const row of rows) builder.add(row);
+  return builder.result();
 }
