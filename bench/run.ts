@@ -152,6 +152,21 @@ async function companionIngest(): Promise<number> {
   return (CLIENTS * EVENTS_PER_CLIENT) / seconds;
 }
 
+/** One durable single-row commit (WAL, synchronous=FULL, as the store opens it): what an ack physically costs. */
+function durableCommitLatency(): number[] {
+  const db = openDatabase(path.join(tempDir(), 'commit.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
+  const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
+  const insertOne = db.transaction((i: number) => insert.run(randomUUID(), 'muteButtonClick', JSON.stringify({ muted: i % 2 === 0 }), Date.now()));
+  const samples: number[] = [];
+  for (let i = 0; i < WARMUP + LATENCY_EVENTS; i += 1) {
+    const start = process.hrtime.bigint();
+    insertOne.immediate(i);
+    if (i >= WARMUP) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  db.close();
+  return samples.sort((a, b) => a - b);
+}
+
 function plainInsertLoop(): number {
   const db = openDatabase(path.join(tempDir(), 'plain.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
   const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
@@ -170,12 +185,19 @@ try {
   console.log(`Operator Companion benchmarks (Node ${process.versions.node}, ${os.cpus().length} cores)\n`);
 
   const echo = await echoLatency();
+  const commit = durableCommitLatency();
   const ours = await companionLatency();
   const [e50, e99, o50, o99] = [percentile(echo, 50), percentile(echo, 99), percentile(ours, 50), percentile(ours, 99)];
+  const [c50, c99] = [percentile(commit, 50), percentile(commit, 99)];
+  // What an ack cannot go below: the message's round trip plus one durable commit.
+  const [l50, l99] = [e50 + c50, e99 + c99];
   console.log(`ack latency, ${LATENCY_EVENTS} events one at a time (ms)`);
   console.log(`  bare ws echo                     p50 ${fmt(e50)}  p99 ${fmt(e99)}`);
+  console.log(`  one durable commit (FULL)        p50 ${fmt(c50)}  p99 ${fmt(c99)}`);
+  console.log(`  limit (echo + one commit)        p50 ${fmt(l50)}  p99 ${fmt(l99)}`);
   console.log(`  relay + state + store (FULL)     p50 ${fmt(o50)}  p99 ${fmt(o99)}`);
-  console.log(`  ratio                            p50 ${fmt(o50 / e50, 1)}x  p99 ${fmt(o99 / e99, 1)}x\n`);
+  console.log(`  ratio to the echo                p50 ${fmt(o50 / e50, 1)}x  p99 ${fmt(o99 / e99, 1)}x`);
+  console.log(`  ratio to limit                   p50 ${fmt(o50 / l50, 1)}x  p99 ${fmt(o99 / l99, 1)}x   (target 1.5x / 2x)\n`);
 
   const plain = plainInsertLoop();
   const ingest = await companionIngest();

@@ -223,3 +223,39 @@ describe('session-log queries use their indexes', () => {
     expect(detail).toMatch(/SEARCH e USING INDEX events_by_time \(at>\? AND at<\?\)/);
   });
 });
+
+describe('figures kept up to date from the events already read', () => {
+  const storedFigures = (store: SessionStore, id: number) =>
+    store.db.prepare('SELECT started_at AS startedAt, ended_at AS endedAt, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, mute_count AS muteCount, longest_mute_ms AS longestMuteMs, held_ms AS heldMs, hold_count AS holdCount, gap_ms AS gapMs FROM calls WHERE id = ?').get(id);
+  const recomputed = (store: SessionStore, id: number) => {
+    const s = store.summary(id);
+    return { startedAt: s.startedAt, endedAt: s.endedAt, endReason: s.endReason, durationMs: s.durationMs, mutedMs: s.mutedMs, muteCount: s.muteCount, longestMuteMs: s.longestMuteMs, heldMs: s.heldMs, holdCount: s.holdCount, gapMs: s.gapMs };
+  };
+
+  it('equal a recomputation from every stored event, with replays out of order, system events and a failed write', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'kept' }, 0);
+    const id = (store.db.prepare("SELECT id FROM calls WHERE call_id = 'kept'").get() as { id: number }).id;
+    // A deterministic walk: clicks in order, late replays of older clicks, holds, a lost and returning owner.
+    let t = 1;
+    for (let i = 0; i < 60; i += 1) {
+      const at = i % 7 === 3 ? t - 4 : (t += 1); // every seventh event is a replay from a few seconds back
+      if (i % 11 === 5) store.recordSystemEvent(id, i % 2 === 0 ? 'ownerLost' : 'ownerBack', T0 + at * 1000, { continuous: i % 3 === 0 }, T0);
+      else ingest(store, frame.id, i % 5 === 0 ? 'holdButtonClick' : 'muteButtonClick', i % 2 === 0, at);
+      expect(storedFigures(store, id)).toEqual(recomputed(store, id));
+    }
+    // A write whose transaction fails after the events were read (here: the figures' UPDATE) leaves nothing behind,
+    // in the file or in memory: the next event (which SQLite may give the same row id) counts, the failed one not.
+    store.db.exec("CREATE TEMP TRIGGER fail_once BEFORE UPDATE OF muted_ms ON calls BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
+    expect(() => ingest(store, frame.id, 'holdButtonClick', true, t + 0.5, 'doomed')).toThrow('simulated failure');
+    expect(storedFigures(store, id)).toEqual(recomputed(store, id));
+    store.db.exec('DROP TRIGGER fail_once');
+    ingest(store, frame.id, 'muteButtonClick', true, t + 0.6, 'after');
+    expect(storedFigures(store, id)).toEqual(recomputed(store, id));
+    expect((store.db.prepare("SELECT count(*) AS n FROM events WHERE event_id = 'doomed'").get() as { n: number }).n).toBe(0);
+    ingest(store, frame.id, 'hangupButtonClick', [], t + 1);
+    expect(storedFigures(store, id)).toEqual(recomputed(store, id));
+    expect(storedFigures(store, id)).toMatchObject({ endReason: 'hangup' });
+  });
+});
