@@ -2,7 +2,7 @@
 // visible rows exist in the DOM), a call's timeline drawn on a time axis, totals per operator and day with a
 // small chart, and exports that run in the main process with a progress bar and a cancel button.
 import { formatDuration, MESSAGES, translate, type Language, type MessageKey } from '../common/i18n.ts';
-import type { CompanionBridge, ExportProgress, IpcResult, IpcResults, LOG_EXPORT_FORMATS, LogCallView, LogFilterInput, LOG_SORT_COLUMNS } from '../common/ipc.ts';
+import type { CompanionBridge, ExportProgress, IpcResult, IpcResults, LOG_EXPORT_FORMATS, LogCallView, LogFilterInput, LogSource, LOG_SORT_COLUMNS } from '../common/ipc.ts';
 
 type SortColumn = (typeof LOG_SORT_COLUMNS)[number];
 type Child = Node | string | null | undefined | false;
@@ -47,6 +47,15 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   let total = 0;
   let pages = new Map<number, Promise<LogCallView[]>>();
   let selected: number | null = null;
+  // This PC's log, or the whole team's from the central database: offered only when a read-only URL is set.
+  let source: LogSource = 'local';
+  const teamAvailable = unwrap(await api.getSettings()).settings.central.readUrl !== '';
+  // What could not be read (the central server down, a wrong password): one line, until the next good answer.
+  const errorLine = h('p', { class: 'message error', role: 'alert', id: 'log-error', hidden: true });
+  const fail = (error: unknown): void => {
+    errorLine.textContent = t('log.failed', { error: error instanceof Error ? error.message : String(error) });
+    errorLine.hidden = false;
+  };
 
   // ---------------------------------------------------------------- filters
   const input = (id: string, type: string, attrs: Record<string, string> = {}): HTMLInputElement => h('input', { id, type, ...attrs });
@@ -112,7 +121,10 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   const page = (index: number): Promise<LogCallView[]> => {
     let pending = pages.get(index);
     if (!pending) {
-      pending = api.logCalls(filter, sort, { offset: index * PAGE, limit: PAGE }).then((r) => unwrap(r).rows);
+      pending = api.logCalls(filter, sort, { offset: index * PAGE, limit: PAGE }, source).then((r) => unwrap(r).rows).catch((error: unknown) => {
+        fail(error);
+        return [];
+      });
       pages.set(index, pending);
     }
     return pending;
@@ -152,12 +164,19 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     filter = readFilter();
     generation += 1;
     pages = new Map();
-    const firstPage = unwrap(await api.logCalls(filter, sort, { offset: 0, limit: PAGE }));
-    pages.set(0, Promise.resolve(firstPage.rows));
-    total = firstPage.total ?? 0;
+    let firstPage: IpcResults['logCalls'] | null = null;
+    try {
+      firstPage = unwrap(await api.logCalls(filter, sort, { offset: 0, limit: PAGE }, source));
+      errorLine.hidden = true;
+    } catch (error) {
+      fail(error);
+    }
+    pages.set(0, Promise.resolve(firstPage?.rows ?? []));
+    total = firstPage?.total ?? 0;
     spacer.style.height = `${total * ROW_HEIGHT}px`;
     viewport.setAttribute('aria-rowcount', String(total + 1));
-    countLine.textContent = total === 0 ? t('log.noCalls') : t('log.count', { count: total });
+    // Nothing read is not "no calls": the error line says why.
+    countLine.textContent = firstPage === null ? '' : total === 0 ? t('log.noCalls') : t('log.count', { count: total });
     viewport.scrollTop = 0;
     renderHeader();
     await renderRows();
@@ -170,7 +189,13 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   const select = async (id: number): Promise<void> => {
     selected = id;
     await renderRows();
-    const view = unwrap(await api.logTimeline(id));
+    let view: IpcResults['logTimeline'];
+    try {
+      view = unwrap(await api.logTimeline(id, source));
+    } catch (error) {
+      fail(error);
+      return;
+    }
     if (!view) return;
     const { call, events, intervals } = view;
     const start = call.startedAt;
@@ -202,7 +227,14 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   // ---------------------------------------------------------------- totals
   const totalsPanel = h('section', { class: 'totals', hidden: true });
   const renderTotals = async (): Promise<void> => {
-    const totals: IpcResults['logTotals'] = unwrap(await api.logTotals(filter, zone()));
+    let totals: IpcResults['logTotals'];
+    try {
+      totals = unwrap(await api.logTotals(filter, zone(), source));
+    } catch (error) {
+      fail(error);
+      totalsPanel.replaceChildren();
+      return;
+    }
     const days = [...new Set(totals.map((r) => r.day))];
     const perDay = days.map((day) => {
       const rows = totals.filter((r) => r.day === day);
@@ -234,7 +266,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   const exportStatus = h('p', { class: 'message', role: 'status', hidden: true });
   const cancel = h('button', { type: 'button', hidden: true, onclick: () => void api.cancelExport() }, t('log.cancel'));
   const start = async (): Promise<void> => {
-    const result = await api.exportLog(format.value as (typeof LOG_EXPORT_FORMATS)[number], readFilter(), zone());
+    const result = await api.exportLog(format.value as (typeof LOG_EXPORT_FORMATS)[number], readFilter(), zone(), source);
     exportStatus.hidden = false;
     if (!result.ok) {
       exportStatus.className = 'message error';
@@ -270,8 +302,22 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     } }, t(label));
   const tabs = h('div', { role: 'tablist', class: 'tabs' }, tab('log.calls', callsPanel, totalsPanel), tab('log.totals', totalsPanel, callsPanel));
   tabs.firstElementChild?.setAttribute('aria-selected', 'true');
+  const sourceButton = (value: LogSource): HTMLButtonElement =>
+    h('button', { type: 'button', role: 'radio', id: `log-source-${value}`, 'aria-checked': String(value === source), onclick: (e: Event) => {
+      if (source === value) return;
+      source = value;
+      for (const b of (e.currentTarget as HTMLElement).parentElement!.children) b.setAttribute('aria-checked', String(b === e.currentTarget));
+      // A call's id belongs to its log: the timeline starts over.
+      selected = null;
+      timeline.replaceChildren(h('p', { class: 'muted' }, t('log.pickCall')));
+      void reload();
+    } }, t(`log.source.${value}`));
+  const sourceSwitch = teamAvailable
+    ? h('div', { role: 'radiogroup', class: 'log-source', 'aria-label': t('log.source') }, sourceButton('local'), sourceButton('team'))
+    : null;
   root.replaceChildren(
-    h('h1', {}, t('log.title')),
+    h('div', { class: 'log-title' }, h('h1', {}, t('log.title')), sourceSwitch),
+    errorLine,
     h('form', { class: 'filters', onsubmit: (e: Event) => { e.preventDefault(); void reload(); } },
       field(t('log.from'), from), field(t('log.to'), to), field(t('log.operator'), operator), field(t('log.phone'), phone),
       field(t('log.portal'), portal), field(t('log.minMuted'), minMuted), h('button', { type: 'submit', class: 'primary' }, t('log.apply'))),

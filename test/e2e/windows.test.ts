@@ -15,9 +15,15 @@ import { CHROMIUM } from '../helpers/browser.ts';
 import { PulseAudioMicrophone } from '../../main/core/microphone/pulseaudio.ts';
 import { startPulseServer } from '../helpers/pulseaudio.ts';
 import type { Settings } from '../../common/settings.ts';
-import { approveInPairingWindow, useDesktops, type FakePlatform, type FakePlatformOptions } from '../helpers/desktop.ts';
+import { approveInPairingWindow, fakeSecrets, useDesktops, type FakePlatform, type FakePlatformOptions } from '../helpers/desktop.ts';
 import { useWorkers } from '../helpers/lifecycle.ts';
 import { seedStore } from '../helpers/seed.ts';
+import { startPostgres } from '../helpers/postgres.ts';
+import { connectCentral, resolveCentralUrl } from '../../main/core/central/connection.ts';
+import { addLogin, centralInit } from '../../main/core/central/schema.ts';
+import { CentralSync } from '../../main/core/central/sync.ts';
+import { Secrets } from '../../main/core/desktop/secrets.ts';
+import { SessionStore } from '../../main/core/store/session-store.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import type { TestWorker } from '../helpers/test-worker.ts';
 import { SCREENSHOTS } from './harness.ts';
@@ -337,6 +343,8 @@ describe('session log window', () => {
       const { page, consoleErrors } = await openWindow(controller, 'log');
       await page.setViewportSize({ width: 1280, height: 900 });
       await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('2000 calls');
+      // No read-only URL of a team log: no "This PC / Whole team" switch.
+      expect(await page.locator('.log-source').count()).toBe(0);
       // Only the visible rows exist.
       expect(await page.locator('.log-body .log-row').count()).toBeLessThan(40);
       await page.locator('.log-viewport').evaluate((e) => (e.scrollTop = e.scrollHeight));
@@ -368,6 +376,96 @@ describe('session log window', () => {
       await controller.stop();
     }
   }, 60_000);
+});
+
+describe('session log window: whole team', () => {
+  it('switches between this PC and the whole team (two PCs synced to a real PostgreSQL), and says in one line when it cannot read it', async () => {
+    const pg = await startPostgres();
+    const stores: SessionStore[] = [];
+    const syncs: CentralSync[] = [];
+    try {
+      await pg.psql('CREATE DATABASE companion');
+      const admin = connectCentral(resolveCentralUrl(pg.url(undefined, undefined, 'companion'), {}));
+      const writers: string[] = [];
+      let bossPassword = '';
+      try {
+        await centralInit(admin, 'test');
+        for (const pc of ['olga', 'ivan']) writers.push(pg.url(`pc_${pc}`, (await addLogin(admin, `pc_${pc}`, 'writer')).password, 'companion'));
+        bossPassword = (await addLogin(admin, 'boss', 'supervisor')).password;
+      } finally {
+        await admin.end();
+      }
+      // Two operators' PCs, each with its own log, synced into the team log.
+      for (const [i, name] of ['Olga', 'Ivan'].entries()) {
+        const dir = tempDir();
+        seedStore(dir, { calls: 30 + i * 6, events: (30 + i * 6) * 6, operators: 1, start: Date.UTC(2025, 11, 1, 8, i * 3), spacingMs: 7 * 60_000 });
+        const store = SessionStore.openInDir(dir);
+        store.db.prepare('UPDATE operators SET user_id = ?, name = ?').run(String(100 + i), name);
+        stores.push(store);
+        const sync = new CentralSync({ db: store.db, config: resolveCentralUrl(writers[i]!, {}), appVersion: 'test', batchRows: 100, idleMs: 100, backoff: { minMs: 100, maxMs: 1_000 } });
+        sync.start();
+        syncs.push(sync);
+      }
+      for (const sync of syncs) await expect.poll(() => sync.status().lastSyncAt !== null && sync.status().rowsWaiting === 0, { timeout: 30_000 }).toBe(true);
+
+      // The supervisor's PC: a few calls of its own, and the team log's read-only URL with its password in the keychain.
+      const dataDir = tempDir();
+      seedStore(dataDir, { calls: 5, events: 30, operators: 1 });
+      const secrets = fakeSecrets();
+      await new Secrets(dataDir, secrets).save('centralRead', bossPassword);
+      const { startDesktop } = await import('../helpers/desktop.ts');
+      const { controller } = await startDesktop(dataDir, { allowedOrigins: [ORIGIN], central: { url: '', tls: 'disable', caFile: '', readUrl: `postgres://boss@127.0.0.1:${pg.port}/companion` } }, { secrets });
+      try {
+        const { page, consoleErrors } = await openWindow(controller, 'log');
+        await page.setViewportSize({ width: 1280, height: 900 });
+        await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('5 calls');
+        expect(await page.getByRole('radio', { name: 'This PC' }).getAttribute('aria-checked')).toBe('true');
+
+        await page.getByRole('radio', { name: 'Whole team' }).click();
+        await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('66 calls');
+        expect(await page.getByRole('radio', { name: 'Whole team' }).getAttribute('aria-checked')).toBe('true');
+        // Both operators' calls, by start time; sorted by operator (by name), one and then the other first.
+        await expect.poll(async () => new Set(await page.locator('.log-body .log-row .col-operator').allTextContents())).toEqual(new Set(['Olga', 'Ivan']));
+        await page.getByRole('button', { name: /^Operator/ }).click();
+        await expect.poll(() => page.locator('.log-body .log-row .col-operator').first().textContent()).toBe('Olga');
+        await page.getByRole('button', { name: /^Operator/ }).click();
+        await expect.poll(() => page.locator('.log-body .log-row .col-operator').first().textContent()).toBe('Ivan');
+        await page.getByRole('button', { name: /^Time/ }).click();
+        await page.locator('#log-operator').fill('101');
+        await page.getByRole('button', { name: 'Apply' }).click();
+        await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('36 calls');
+        await page.locator('#log-operator').fill('');
+        await page.getByRole('button', { name: 'Apply' }).click();
+        await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('66 calls');
+        await page.locator('.log-body .log-row').first().click();
+        await expect.poll(() => page.locator('.timeline h2').textContent()).toMatch(/^Call timeline: \+7495/);
+        expect(await page.locator('.timeline-chart .bar-muted').count()).toBeGreaterThan(0);
+        await page.screenshot({ path: path.join(SCREENSHOTS, 'window-log-team.png'), fullPage: true });
+
+        await page.getByRole('tab', { name: 'Totals by day' }).click();
+        await expect.poll(() => page.locator('.totals tbody tr').count()).toBe(2);
+        expect(await page.locator('.totals tbody td:nth-child(2)').allTextContents()).toEqual(expect.arrayContaining(['Olga', 'Ivan']));
+        await page.getByRole('tab', { name: 'Calls' }).click();
+
+        // The server away: one line in the window, the rest stays usable, and this PC's log still reads.
+        await pg.halt();
+        await page.getByRole('button', { name: 'Apply' }).click();
+        await expect.poll(() => page.locator('#log-error').textContent(), { timeout: 15_000 }).toMatch(/^Cannot read the log: [^\n]*PostgreSQL[^\n]*$/);
+        expect(await page.locator('#log-error').isVisible()).toBe(true);
+        await page.screenshot({ path: path.join(SCREENSHOTS, 'window-log-team-error.png'), fullPage: true });
+        await page.getByRole('radio', { name: 'This PC' }).click();
+        await expect.poll(() => page.locator('.calls [role=status]').textContent()).toBe('5 calls');
+        expect(await page.locator('#log-error').isVisible()).toBe(false);
+        expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+      } finally {
+        await controller.stop();
+      }
+    } finally {
+      for (const sync of syncs) await sync.stop();
+      for (const store of stores) store.close();
+      await pg.stop();
+    }
+  }, 90_000);
 });
 
 describe('on-screen badge', () => {
