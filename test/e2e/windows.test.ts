@@ -2,16 +2,10 @@
 // IPC handlers (through the same validating dispatcher), against a real core and store. Each window is
 // screenshotted to out/screenshots/ to be looked at.
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IPC_EXPORT_PROGRESS_EVENT, IPC_STATUS_EVENT } from '../../common/ipc-channels.ts';
 import { CLOSE_CODES } from '../../common/protocol.ts';
 import type { DesktopController } from '../../main/core/desktop/desktop-controller.ts';
-import { rendererFile } from '../../main/core/desktop/renderer-files.ts';
-import { appUrl, registerIpc } from '../../main/electron/ipc.ts';
-import { CHROMIUM } from '../helpers/browser.ts';
 import { PulseAudioMicrophone } from '../../main/core/microphone/pulseaudio.ts';
 import { startPulseServer } from '../helpers/pulseaudio.ts';
 import type { Settings } from '../../common/settings.ts';
@@ -26,93 +20,25 @@ import { Secrets } from '../../main/core/desktop/secrets.ts';
 import { SessionStore } from '../../main/core/store/session-store.ts';
 import { useTempDirs } from '../helpers/temp-dir.ts';
 import type { TestWorker } from '../helpers/test-worker.ts';
+import { openWindow as openWindowOn, startWindowHost, type OpenedWindow, type OpenWindowOptions, type WindowHost } from '../helpers/windows.ts';
 import { SCREENSHOTS } from './harness.ts';
 
 const ORIGIN = 'https://worker.test';
-const RENDERER = path.join(import.meta.dirname, '..', '..', 'out', 'renderer');
-const PRELOAD_SOURCE = readFileSync(path.join(import.meta.dirname, '..', '..', 'out', 'preload', 'index.cjs'), 'utf8');
-
-/**
- * The page-side half of a sandboxed preload: the built CommonJS file runs with a `require` that gives only
- * `electron` (a sandboxed preload cannot load other modules from disk), whose contextBridge puts the API on
- * `window` and whose ipcRenderer goes to the test's binding. Injected as an init script, which the page's CSP
- * does not govern, like a real preload.
- */
-function preloadInPage(source: string): string {
-  return `(() => {
-    const listeners = new Map();
-    const electron = {
-      contextBridge: { exposeInMainWorld: (name, api) => { Object.defineProperty(window, name, { value: Object.freeze(api) }); } },
-      ipcRenderer: {
-        invoke: (channel, ...args) => window.__ipcInvoke(channel, args),
-        on: (channel, listener) => { if (!listeners.has(channel)) listeners.set(channel, []); listeners.get(channel).push(listener); },
-        removeListener: (channel, listener) => { const list = listeners.get(channel) || []; const i = list.indexOf(listener); if (i >= 0) list.splice(i, 1); },
-      },
-    };
-    window.__ipcPush = (channel, payload) => (listeners.get(channel) || []).forEach((listener) => listener({}, payload));
-    const require = (name) => { if (name === 'electron') return electron; throw new Error('a sandboxed preload cannot require ' + name); };
-    const module = { exports: {} };
-    (function (require, module, exports) {\n${source}\n})(require, module, module.exports);
-  })();`;
-}
 const tempDir = useTempDirs();
-let browser: Browser;
-let server: http.Server;
-let base: string;
+let host: WindowHost;
 const startDesktop = useDesktops(tempDir);
 const newWorker = useWorkers();
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-  server = http.createServer((req, res) => {
-    const file = rendererFile(RENDERER, new URL(req.url ?? '/', 'http://x').pathname);
-    res.writeHead(file.status, file.headers).end(file.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  host = await startWindowHost();
 });
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
+  await host?.close();
 });
 
-interface Opened {
-  page: Page;
-  consoleErrors: string[];
-}
-
-/**
- * Opens a view the way an app window is wired: the real built preload runs in the page (with a stand-in for the
- * `electron` module a sandboxed preload gets), its `ipcRenderer.invoke` reaches the handlers the real
- * `registerIpc` registered, with the event Electron passes (`sender`, and `senderFrame` whose url is the
- * `app://` URL the window manager loads), and the main process's pushes arrive on the preload's channels.
- */
-async function openWindow(controller: DesktopController, view: string, options: { colorScheme?: 'light' | 'dark'; locale?: string } = {}): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 520, height: 720 }, colorScheme: options.colorScheme ?? 'light', locale: options.locale ?? 'en-US' });
-  const page = await context.newPage();
-  const consoleErrors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
-  registerIpc({ handle: (channel, listener) => void handlers.set(channel, listener as never) }, controller.handlers);
-  const frame = { url: appUrl(`/index.html?view=${view}`) };
-  const event = { sender: { mainFrame: frame }, senderFrame: frame };
-  await page.exposeBinding('__ipcInvoke', async (_source, channel: string, args: unknown[]) => {
-    const handler = handlers.get(channel);
-    // What Electron answers for a channel nobody handles.
-    if (!handler) throw new Error(`No handler registered for '${channel}'`);
-    return handler(event, ...args);
-  });
-  await page.addInitScript({ content: preloadInPage(PRELOAD_SOURCE) });
-  const push = (channel: string, payload: unknown): void =>
-    void page.evaluate(([c, p]) => (window as unknown as { __ipcPush?: (channel: string, payload: unknown) => void }).__ipcPush?.(c as string, p), [channel, payload] as const).catch(() => {});
-  controller.onStatus((status) => push(IPC_STATUS_EVENT, status));
-  controller.onExportProgress((progress) => push(IPC_EXPORT_PROGRESS_EVENT, progress));
-  await page.goto(`${base}/index.html?view=${view}`);
-  await page.locator('h1').first().waitFor();
-  return { page, consoleErrors };
+/** A window of the app on the real IPC handlers (test/helpers/windows.ts). */
+function openWindow(controller: DesktopController, view: string, options: OpenWindowOptions = {}): Promise<OpenedWindow> {
+  return openWindowOn(host, controller, view, options);
 }
 
 function desktop(settings: Partial<Settings> = {}, platformOptions?: FakePlatformOptions): Promise<{ controller: DesktopController; platform: FakePlatform }> {
