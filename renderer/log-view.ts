@@ -25,11 +25,29 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 const percent = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(1)}` : '0.0');
+/**
+ * A local date-time formatter made once (`toLocaleString` with options makes one per call). What `format` cannot
+ * place (a time left out of range by an older version) reads "Invalid Date", as `toLocaleString` has it.
+ */
+function dateTime(options: Intl.DateTimeFormatOptions): (ms: number) => string {
+  let formatter: Intl.DateTimeFormat | undefined;
+  return (ms) => {
+    const date = new Date(ms);
+    if (Number.isNaN(date.getTime())) return String(date);
+    formatter ??= new Intl.DateTimeFormat(undefined, options);
+    return formatter.format(date);
+  };
+}
 /** Table rows: to the minute, so the column stays narrow; the timeline shows the seconds. */
-const shortTime = (ms: number): string => new Date(ms).toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-const time = (ms: number): string => new Date(ms).toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const shortTime = dateTime({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+const time = dateTime({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export async function logView(root: HTMLElement, api: CompanionBridge, language: Language, h: H): Promise<void> {
+  // The first page is asked for before anything else: the main process reads it while this window builds itself
+  // (the first date formatter alone costs a fresh renderer tens of milliseconds). Settings come alongside.
+  let sort: { column: SortColumn; descending: boolean } = { column: 'startedAt', descending: true };
+  const firstPageAsked = api.logCalls({}, sort, { offset: 0, limit: PAGE }, 'local');
+  const settingsAsked = api.getSettings();
   const t = (key: MessageKey, params?: Record<string, string | number>): string => translate(language, key, params);
   /** A word for an identifier from the store, or the identifier itself when the app has none (a newer version wrote it). */
   const word = (key: string, fallback: string): string => (Object.hasOwn(MESSAGES.en, key) ? t(key as MessageKey) : fallback);
@@ -40,16 +58,18 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   };
   // Totals and exports use this zone: the computer's own unless the supervisor picks another.
   const zoneInput = h('input', { id: 'log-zone', list: 'log-zones', value: Intl.DateTimeFormat().resolvedOptions().timeZone, size: '18', spellcheck: 'false' });
-  const zones = h('datalist', { id: 'log-zones' }, ...Intl.supportedValuesOf('timeZone').map((zone) => h('option', { value: zone })));
+  // The zones to pick from (some 400) are listed when the field is first used, not before the first rows.
+  const zones = h('datalist', { id: 'log-zones' });
+  zoneInput.addEventListener('focus', () => {
+    if (!zones.hasChildNodes()) zones.append(...Intl.supportedValuesOf('timeZone').map((zone) => h('option', { value: zone })));
+  });
   const zone = (): string => zoneInput.value.trim() || Intl.DateTimeFormat().resolvedOptions().timeZone;
   let filter: LogFilterInput = {};
-  let sort: { column: SortColumn; descending: boolean } = { column: 'startedAt', descending: true };
   let total = 0;
   let pages = new Map<number, Promise<LogCallView[]>>();
   let selected: number | null = null;
   // This PC's log, or the whole team's from the central database: offered only when a read-only URL is set.
   let source: LogSource = 'local';
-  const teamAvailable = unwrap(await api.getSettings()).settings.central.readUrl !== '';
   // What could not be read (the central server down, a wrong password): one line, until the next good answer.
   const errorLine = h('p', { class: 'message error', role: 'alert', id: 'log-error', hidden: true });
   const fail = (error: unknown): void => {
@@ -160,13 +180,14 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     body.replaceChildren(...rows);
   };
 
-  const reload = async (): Promise<void> => {
+  /** Reads the log again from its first page; `asked`: that page, already asked for with the current filter and sort. */
+  const reload = async (asked?: Promise<IpcResult<IpcResults['logCalls']>>): Promise<void> => {
     filter = readFilter();
     generation += 1;
     pages = new Map();
     let firstPage: IpcResults['logCalls'] | null = null;
     try {
-      firstPage = unwrap(await api.logCalls(filter, sort, { offset: 0, limit: PAGE }, source));
+      firstPage = unwrap(await (asked ?? api.logCalls(filter, sort, { offset: 0, limit: PAGE }, source)));
       errorLine.hidden = true;
     } catch (error) {
       fail(error);
@@ -312,11 +333,11 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
       timeline.replaceChildren(h('p', { class: 'muted' }, t('log.pickCall')));
       void reload();
     } }, t(`log.source.${value}`));
-  const sourceSwitch = teamAvailable
-    ? h('div', { role: 'radiogroup', class: 'log-source', 'aria-label': t('log.source') }, sourceButton('local'), sourceButton('team'))
-    : null;
+  const title = h('div', { class: 'log-title' }, h('h1', {}, t('log.title')));
+  renderHeader();
+  // The window is laid out and painted while the first page is on its way; only its rows are left to add.
   root.replaceChildren(
-    h('div', { class: 'log-title' }, h('h1', {}, t('log.title')), sourceSwitch),
+    title,
     errorLine,
     h('form', { class: 'filters', onsubmit: (e: Event) => { e.preventDefault(); void reload(); } },
       field(t('log.from'), from), field(t('log.to'), to), field(t('log.operator'), operator), field(t('log.phone'), phone),
@@ -325,5 +346,17 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     exportStatus,
     tabs, callsPanel, totalsPanel,
   );
-  await reload();
+  let settings: IpcResults['getSettings'];
+  try {
+    settings = unwrap(await settingsAsked);
+  } catch (error) {
+    // The window reports this failure; the first page asked for alongside is of no use now.
+    void firstPageAsked.catch(() => {});
+    throw error;
+  }
+  if (settings.settings.central.readUrl !== '') {
+    title.append(h('div', { role: 'radiogroup', class: 'log-source', 'aria-label': t('log.source') }, sourceButton('local'), sourceButton('team')));
+  }
+  // The filters are empty and the sort is the default: what was asked for at the start.
+  await reload(firstPageAsked);
 }

@@ -292,6 +292,11 @@ describe('session log window', () => {
       await expect.poll(() => page.locator('.totals tbody tr').count()).toBeGreaterThan(0);
       await page.screenshot({ path: path.join(SCREENSHOTS, 'window-log-totals.png'), fullPage: true });
 
+      // The zones to export in are offered once the field is used (not built before the first rows).
+      await page.locator('#log-zone').focus();
+      expect(await page.locator('#log-zones option').count()).toBeGreaterThan(300);
+      expect(await page.locator('#log-zones option[value="Europe/Moscow"]').count()).toBe(1);
+
       await page.locator('#log-export-format').selectOption('xlsx');
       await page.getByRole('button', { name: 'Export…' }).click();
       await expect.poll(() => page.locator('.export ~ .message').textContent(), { timeout: 20_000 }).toMatch(/^Exported \d+ rows to .*operator-companion-calls\.xlsx$/);
