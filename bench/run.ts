@@ -2,7 +2,8 @@
 // that a noisy machine affects both sides alike. Prints ratios; asserts nothing (these are not tests).
 //
 // 1. Ack latency: one event at a time, from a `ws` client through relay + validation + state + SQLite commit
-//    (synchronous=FULL) to the ack, against a bare `ws` echo server on the same machine.
+//    (synchronous=FULL) to the ack, against a bare `ws` echo server and one durable single-row commit on the same
+//    machine, sampled in alternating rounds.
 // 2. Sustained ingest: 50 concurrent workers, each keeping a window of events in flight, against a plain
 //    better-sqlite3 loop inserting the same number of rows, one committed transaction each, same pragmas.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -83,37 +84,86 @@ async function measureLatency(ws: WebSocket, frames: (i: number) => string, coun
   return samples.sort((a, b) => a - b);
 }
 
-async function echoLatency(): Promise<number[]> {
+/** Rounds of each latency sampler, taken in turn, so that a noisy neighbour weighs on all three alike. */
+const ROUNDS = 10;
+
+interface Sampler {
+  /** Takes `count` samples (ms). */
+  sample(count: number): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+async function echoSampler(): Promise<Sampler> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   server.on('connection', (socket) => socket.on('message', (data) => socket.send(String(data))));
   const ws = await open((server.address() as { port: number }).port);
   const frames = (i: number): string => eventFrame(i + 1, 'muteButtonClick', i % 2 === 0);
-  await measureLatency(ws, frames, WARMUP);
-  const samples = await measureLatency(ws, frames, LATENCY_EVENTS);
-  ws.close();
-  await new Promise((resolve) => server.close(resolve));
-  return samples;
+  return {
+    sample: (count) => measureLatency(ws, frames, count),
+    close: async () => {
+      ws.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
-async function companionLatency(): Promise<number[]> {
+async function companionSampler(): Promise<Sampler> {
   const companion = await Companion.start({
     dataDir: tempDir(), port: 0, allowedOrigins: [ORIGIN], autoApprove: true, rate: { burst: 100_000, perSecond: 100_000 },
   });
   const { ws } = await worker(companion.port, 'latency');
   let seq = 0;
-  // A call of ordinary size: the timeline is recomputed from the call's events on each one.
+  let call = 0;
+  // Calls of ordinary size: an initialized (not timed), then clicks.
   const frames = (): string => eventFrame(++seq, 'muteButtonClick', seq % 2 === 0);
-  const samples: number[] = [];
-  for (let call = 0; call < (WARMUP + LATENCY_EVENTS) / EVENTS_PER_CALL; call += 1) {
-    await measureLatency(ws, () => eventFrame(++seq, 'initialized', { CALL_ID: `bench-call-${call}` }), 1, 'ack');
-    samples.push(...(await measureLatency(ws, frames, EVENTS_PER_CALL - 1, 'ack')));
+  return {
+    sample: async (count) => {
+      const samples: number[] = [];
+      while (samples.length < count) {
+        await measureLatency(ws, () => eventFrame(++seq, 'initialized', { CALL_ID: `bench-call-${++call}` }), 1, 'ack');
+        samples.push(...(await measureLatency(ws, frames, Math.min(EVENTS_PER_CALL - 1, count - samples.length), 'ack')));
+      }
+      return samples;
+    },
+    close: async () => {
+      ws.close();
+      await companion.stop();
+    },
+  };
+}
+
+/** One durable single-row commit (WAL, synchronous=FULL, as the store opens it): what an ack physically costs. */
+function durableCommitSampler(): Sampler {
+  const db = openDatabase(path.join(tempDir(), 'commit.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
+  const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
+  const insertOne = db.transaction((i: number) => insert.run(randomUUID(), 'muteButtonClick', JSON.stringify({ muted: i % 2 === 0 }), Date.now()));
+  let i = 0;
+  return {
+    sample: async (count) => {
+      const samples: number[] = [];
+      for (let n = 0; n < count; n += 1) {
+        const start = process.hrtime.bigint();
+        insertOne.immediate((i += 1));
+        samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      return samples;
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+/** Warms each sampler up, then takes LATENCY_EVENTS samples from each, ROUNDS blocks in turn. */
+async function interleavedLatency(samplers: Sampler[]): Promise<number[][]> {
+  for (const sampler of samplers) await sampler.sample(WARMUP);
+  const all = samplers.map((): number[] => []);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, sampler] of samplers.entries()) (all[i] as number[]).push(...(await sampler.sample(LATENCY_EVENTS / ROUNDS)));
   }
-  samples.splice(0, WARMUP);
-  samples.sort((a, b) => a - b);
-  ws.close();
-  await companion.stop();
-  return samples;
+  for (const sampler of samplers) await sampler.close();
+  return all.map((samples) => samples.sort((a, b) => a - b));
 }
 
 async function companionIngest(): Promise<number> {
@@ -152,21 +202,6 @@ async function companionIngest(): Promise<number> {
   return (CLIENTS * EVENTS_PER_CLIENT) / seconds;
 }
 
-/** One durable single-row commit (WAL, synchronous=FULL, as the store opens it): what an ack physically costs. */
-function durableCommitLatency(): number[] {
-  const db = openDatabase(path.join(tempDir(), 'commit.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
-  const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
-  const insertOne = db.transaction((i: number) => insert.run(randomUUID(), 'muteButtonClick', JSON.stringify({ muted: i % 2 === 0 }), Date.now()));
-  const samples: number[] = [];
-  for (let i = 0; i < WARMUP + LATENCY_EVENTS; i += 1) {
-    const start = process.hrtime.bigint();
-    insertOne.immediate(i);
-    if (i >= WARMUP) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  db.close();
-  return samples.sort((a, b) => a - b);
-}
-
 function plainInsertLoop(): number {
   const db = openDatabase(path.join(tempDir(), 'plain.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
   const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
@@ -184,14 +219,12 @@ const fmt = (n: number, digits = 3): string => n.toFixed(digits);
 try {
   console.log(`Operator Companion benchmarks (Node ${process.versions.node}, ${os.cpus().length} cores)\n`);
 
-  const echo = await echoLatency();
-  const commit = durableCommitLatency();
-  const ours = await companionLatency();
+  const [echo, commit, ours] = (await interleavedLatency([await echoSampler(), durableCommitSampler(), await companionSampler()])) as [number[], number[], number[]];
   const [e50, e99, o50, o99] = [percentile(echo, 50), percentile(echo, 99), percentile(ours, 50), percentile(ours, 99)];
   const [c50, c99] = [percentile(commit, 50), percentile(commit, 99)];
   // What an ack cannot go below: the message's round trip plus one durable commit.
   const [l50, l99] = [e50 + c50, e99 + c99];
-  console.log(`ack latency, ${LATENCY_EVENTS} events one at a time (ms)`);
+  console.log(`ack latency, ${LATENCY_EVENTS} events one at a time, ${ROUNDS} rounds of each in turn (ms)`);
   console.log(`  bare ws echo                     p50 ${fmt(e50)}  p99 ${fmt(e99)}`);
   console.log(`  one durable commit (FULL)        p50 ${fmt(c50)}  p99 ${fmt(c99)}`);
   console.log(`  limit (echo + one commit)        p50 ${fmt(l50)}  p99 ${fmt(l99)}`);

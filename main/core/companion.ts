@@ -110,7 +110,11 @@ export class Companion {
       now: this.now,
       approve: (request) => this.approve(request, approve),
     });
-    this.ingest = new IngestQueue(this.store, (changed) => this.state.apply(changed));
+    this.ingest = new IngestQueue(
+      this.store,
+      (changed) => this.state.apply(changed),
+      (error) => this.log({ event: 'storeFailed', message: `writing call figures: ${error instanceof Error ? error.message : String(error)}` }),
+    );
     this.state.restore();
     const microphone = options.microphone;
     this.microphone = microphone
@@ -178,7 +182,7 @@ export class Companion {
     this.relay = null;
     await this.microphone?.stop();
     await this.options.microphone?.port.close();
-    this.ingest.flush();
+    this.ingest.close();
     this.state.dispose();
     this.store.close();
   }

@@ -1,6 +1,9 @@
 // Group commit: events that arrive in the same turn of the event loop, from any number of tabs, are stored in
 // one transaction and acknowledged together after its commit. With one tab sending one event at a time this
-// adds a single `setImmediate` hop; with many tabs at once it saves an fsync per event.
+// adds a single `setImmediate` hop; with many tabs at once it saves an fsync per event. The calls' figures,
+// computed in memory as the events are stored, are written to the calls table after the acks have gone out:
+// at once for a call that ended (an export run right after sees it), within FIGURES_DELAY_MS for calls going on,
+// so events coming one by one share one write.
 import type { CallUpdate, IncomingEvent, SessionStore } from './store/session-store.ts';
 
 export type IngestOutcome = { ok: true; duplicate: boolean } | { ok: false; error: Error };
@@ -13,6 +16,8 @@ interface Pending {
 
 /** Most events stored in one transaction; a burst beyond it takes several. */
 const MAX_BATCH = 500;
+/** Longest time the calls table trails an ongoing call's events (the log window refreshes no faster). */
+export const FIGURES_DELAY_MS = 250;
 
 export class IngestQueue {
   private readonly store: SessionStore;
@@ -20,10 +25,15 @@ export class IngestQueue {
   private queue: Pending[] = [];
   private afterFlush: Array<() => void> = [];
   private scheduled = false;
+  private figuresTimer: NodeJS.Timeout | undefined;
+  private figuresSoon: NodeJS.Immediate | undefined;
+  private readonly onError: (error: unknown) => void;
 
-  constructor(store: SessionStore, onStored: (changed: readonly CallUpdate[]) => void) {
+  /** `onError`: writing the figures failed (they stay in memory and are tried again with the next events). */
+  constructor(store: SessionStore, onStored: (changed: readonly CallUpdate[]) => void, onError: (error: unknown) => void = () => {}) {
     this.store = store;
     this.onStored = onStored;
+    this.onError = onError;
   }
 
   enqueue(frameId: number, incoming: IncomingEvent): Promise<IngestOutcome> {
@@ -63,7 +73,35 @@ export class IngestQueue {
       }
       if (changed.length > 0) this.onStored(changed);
       batch.forEach((item, i) => item.resolve(outcomes[i] as IngestOutcome));
+      if (changed.length > 0) this.scheduleFigures(changed.some((c) => c.call.endedAt !== null));
     }
     for (const fn of this.afterFlush.splice(0)) fn();
+  }
+
+  /** Stores what is queued and writes every call's figures now (before shutdown). */
+  close(): void {
+    this.flush();
+    this.writeFigures();
+  }
+
+  private scheduleFigures(callEnded: boolean): void {
+    if (callEnded) {
+      // setImmediate runs after the acks' sends (they follow from the resolved promises, in microtasks).
+      this.figuresSoon ??= setImmediate(() => this.writeFigures());
+    } else {
+      this.figuresTimer ??= setTimeout(() => this.writeFigures(), FIGURES_DELAY_MS);
+    }
+  }
+
+  private writeFigures(): void {
+    clearTimeout(this.figuresTimer);
+    clearImmediate(this.figuresSoon);
+    this.figuresTimer = undefined;
+    this.figuresSoon = undefined;
+    try {
+      this.store.writeFigures();
+    } catch (error) {
+      this.onError(error);
+    }
   }
 }

@@ -15,8 +15,15 @@ function recordStates(companion: Companion): OperatorState[] {
   return states;
 }
 
+/** The calls table as a reader sees it once the figures computed at the ack are written (the ingest queue does it
+ * just after; the test does not wait for that). */
+function calls(companion: Companion): Companion['store']['db'] {
+  companion.store.writeFigures();
+  return companion.store.db;
+}
+
 const callFigures = (companion: Companion) =>
-  companion.store.db
+  calls(companion)
     .prepare('SELECT call_id AS callId, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, mute_count AS muteCount, held_ms AS heldMs, gap_ms AS gapMs FROM calls ORDER BY id')
     .all();
 
@@ -48,8 +55,24 @@ describe('operator state', () => {
     await w.emitAndWait('muteButtonClick', false, t + 12_000);
     await w.emitAndWait('hangupButtonClick', [], t + 20_000);
     expect(callFigures(companion)).toEqual([{ callId: 'c1', endReason: 'hangup', durationMs: 20_000, mutedMs: 7_000, muteCount: 1, heldMs: 0, gapMs: 0 }]);
-    const startedAt = (companion.store.db.prepare('SELECT started_at AS s FROM calls').get() as { s: number }).s;
+    const startedAt = (calls(companion).prepare('SELECT started_at AS s FROM calls').get() as { s: number }).s;
     expect(Math.abs(startedAt - (t - skew))).toBeLessThan(1_000);
+  });
+});
+
+describe('the calls table', () => {
+  it('is written after the acks without being asked: at once when a call ends, soon while it goes on', async () => {
+    const companion = await startCompanion();
+    const w = worker(companion);
+    await w.connect();
+    const row = () => companion.store.db.prepare('SELECT muted_ms AS mutedMs, mute_count AS muteCount, end_reason AS endReason FROM calls').get();
+    await w.emitAndWait('initialized', { CALL_ID: 'c1' });
+    await w.emitAndWait('muteButtonClick', true);
+    await expect.poll(row, { timeout: 5_000 }).toMatchObject({ muteCount: 1, endReason: null });
+    await w.emitAndWait('muteButtonClick', false);
+    await w.emitAndWait('hangupButtonClick', []);
+    await expect.poll(row, { timeout: 5_000 }).toMatchObject({ muteCount: 1, endReason: 'hangup' });
+    expect(companion.store.unwrittenFigures).toBe(0);
   });
 });
 
@@ -211,7 +234,7 @@ describe('outages', () => {
   // with no tab is a gap or the end of the call, never talk or mute time. Times are the app's own clock here
   // (the test worker's clock is the real one), so the loss is when the socket closed.
   const call = (companion: Companion) =>
-    companion.store.db.prepare('SELECT call_id AS callId, started_at AS startedAt, ended_at AS endedAt, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, gap_ms AS gapMs FROM calls ORDER BY id').all() as Array<{
+    calls(companion).prepare('SELECT call_id AS callId, started_at AS startedAt, ended_at AS endedAt, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, gap_ms AS gapMs FROM calls ORDER BY id').all() as Array<{
       callId: string; startedAt: number; endedAt: number | null; endReason: string | null; durationMs: number; mutedMs: number; gapMs: number;
     }>;
 

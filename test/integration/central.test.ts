@@ -290,6 +290,7 @@ describe('sync', () => {
       if (!event.ok) throw new Error(event.error);
       seq += 1;
       store.ingest(frame.id, { eventId: `e${seq}`, seq, clientAt: T0 + seconds * 1000, at: T0 + seconds * 1000, receivedAt: T0 + 60_000, event: event.event });
+      store.writeFigures(); // as the ingest queue does just after the ack
     };
     ingest('initialized', { CALL_ID: 'c1', PHONE_NUMBER: '+4930', CALL_DIRECTION: 'incoming' }, 0);
     ingest('muteButtonClick', true, 10);

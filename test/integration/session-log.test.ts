@@ -76,6 +76,7 @@ describe('the session log', () => {
     add('muteButtonClick', true, 5); // 23:55
     add('muteButtonClick', false, 15); // 00:05
     add('hangupButtonClick', [], 20); // 00:10
+    store.writeFigures();
     const totals = dailyTotals(store.db, {}, 'Europe/Moscow');
     expect(totals).toEqual([
       { day: '2026-11-27', operatorId: '7', operatorName: 'Olga', calls: 1, durationMs: 10 * 60_000, mutedMs: 5 * 60_000, heldMs: 0, gapMs: 0 },

@@ -5,6 +5,7 @@ import { normalizeEventPayload } from '../../common/card-events.ts';
 import { openDatabase, NewerSchemaError } from '../../main/core/store/database.ts';
 import { MIGRATIONS } from '../../main/core/store/migrations.ts';
 import { SessionStore } from '../../main/core/store/session-store.ts';
+import { summarizeCall } from '../../main/core/calls/timeline.ts';
 import { callsQuery, eventsQuery, queryParams } from '../../main/core/export/export-log.ts';
 import { MUTED_SHARE } from '../../main/core/log/log-filter.ts';
 import { LOG_SORT_COLUMNS, pageIdsSql } from '../../main/core/log/session-log.ts';
@@ -94,6 +95,7 @@ describe('session store', () => {
     ingest(store, frame.id, 'muteButtonClick', false, 40);
     const result = ingest(store, frame.id, 'hangupButtonClick', [], 60);
     expect(result.changed[0]?.summary).toMatchObject({ mutedMs: 30_000, muteCount: 1, endReason: 'hangup' });
+    store.writeFigures();
     const row = store.db.prepare('SELECT * FROM calls').get() as Record<string, unknown>;
     expect(row).toMatchObject({ call_id: 'c1', phone_number: '+4930', direction: 'incoming', duration_ms: 60_000, muted_ms: 30_000, end_reason: 'hangup' });
     expect(store.counts().events).toBe(4);
@@ -132,6 +134,7 @@ describe('session store', () => {
     const frame = setup(store);
     ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
     ingest(store, frame.id, 'initialized', { CALL_ID: 'c2' }, 30);
+    store.writeFigures();
     const rows = store.db.prepare('SELECT call_id, end_reason, ended_at FROM calls ORDER BY id').all();
     expect(rows).toEqual([
       { call_id: 'c1', end_reason: 'replaced', ended_at: T0 + 30_000 },
@@ -146,6 +149,7 @@ describe('session store', () => {
     ingest(store, frame.id, 'entityChanged', { PHONE_NUMBER: '+4930', CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 12 }, 1);
     ingest(store, frame.id, 'closeButtonClick', '', 2);
     ingest(store, frame.id, 'muteButtonClick', true, 3);
+    store.writeFigures();
     expect(store.db.prepare('SELECT phone_number, crm_entity_type, crm_entity_id, end_reason FROM calls').get()).toEqual({
       phone_number: '+4930', crm_entity_type: 'CONTACT', crm_entity_id: '12', end_reason: 'closed',
     });
@@ -224,11 +228,19 @@ describe('session-log queries use their indexes', () => {
   });
 });
 
-describe('figures kept up to date from the events already read', () => {
-  const storedFigures = (store: SessionStore, id: number) =>
-    store.db.prepare('SELECT started_at AS startedAt, ended_at AS endedAt, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, mute_count AS muteCount, longest_mute_ms AS longestMuteMs, held_ms AS heldMs, hold_count AS holdCount, gap_ms AS gapMs FROM calls WHERE id = ?').get(id);
-  const recomputed = (store: SessionStore, id: number) => {
-    const s = store.summary(id);
+describe('figures computed in memory as events are stored, written after the ack', () => {
+  const rowFigures = (db: SessionStore['db'], id: number) =>
+    db.prepare('SELECT started_at AS startedAt, ended_at AS endedAt, end_reason AS endReason, duration_ms AS durationMs, muted_ms AS mutedMs, mute_count AS muteCount, longest_mute_ms AS longestMuteMs, held_ms AS heldMs, hold_count AS holdCount, gap_ms AS gapMs FROM calls WHERE id = ?').get(id);
+  /** What a reader of the file sees once the figures are written. */
+  const storedFigures = (store: SessionStore, id: number) => {
+    store.writeFigures();
+    return rowFigures(store.db, id);
+  };
+  /** The figures recomputed from the events in the file, independently of what the store keeps in memory. */
+  const recomputed = (db: SessionStore['db'], id: number) => {
+    const events = (db.prepare('SELECT name, at, payload FROM events WHERE call_id = ? ORDER BY at, id').all(id) as Array<{ name: string; at: number; payload: string | null }>)
+      .map((e) => ({ name: e.name, at: e.at, payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown) }));
+    const s = summarizeCall(events);
     return { startedAt: s.startedAt, endedAt: s.endedAt, endReason: s.endReason, durationMs: s.durationMs, mutedMs: s.mutedMs, muteCount: s.muteCount, longestMuteMs: s.longestMuteMs, heldMs: s.heldMs, holdCount: s.holdCount, gapMs: s.gapMs };
   };
 
@@ -243,19 +255,59 @@ describe('figures kept up to date from the events already read', () => {
       const at = i % 7 === 3 ? t - 4 : (t += 1); // every seventh event is a replay from a few seconds back
       if (i % 11 === 5) store.recordSystemEvent(id, i % 2 === 0 ? 'ownerLost' : 'ownerBack', T0 + at * 1000, { continuous: i % 3 === 0 }, T0);
       else ingest(store, frame.id, i % 5 === 0 ? 'holdButtonClick' : 'muteButtonClick', i % 2 === 0, at);
-      expect(storedFigures(store, id)).toEqual(recomputed(store, id));
+      expect(storedFigures(store, id)).toEqual(recomputed(store.db, id));
     }
-    // A write whose transaction fails after the events were read (here: the figures' UPDATE) leaves nothing behind,
-    // in the file or in memory: the next event (which SQLite may give the same row id) counts, the failed one not.
-    store.db.exec("CREATE TEMP TRIGGER fail_once BEFORE UPDATE OF muted_ms ON calls BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
+    // An event whose write fails leaves nothing behind, in the file or in memory: the next event (which SQLite may
+    // give the same row id) counts, the failed one not.
+    store.db.exec("CREATE TEMP TRIGGER fail_once BEFORE INSERT ON events WHEN NEW.event_id = 'doomed' BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
     expect(() => ingest(store, frame.id, 'holdButtonClick', true, t + 0.5, 'doomed')).toThrow('simulated failure');
-    expect(storedFigures(store, id)).toEqual(recomputed(store, id));
-    store.db.exec('DROP TRIGGER fail_once');
+    expect(storedFigures(store, id)).toEqual(recomputed(store.db, id));
     ingest(store, frame.id, 'muteButtonClick', true, t + 0.6, 'after');
-    expect(storedFigures(store, id)).toEqual(recomputed(store, id));
+    expect(storedFigures(store, id)).toEqual(recomputed(store.db, id));
     expect((store.db.prepare("SELECT count(*) AS n FROM events WHERE event_id = 'doomed'").get() as { n: number }).n).toBe(0);
+    // Writing the figures fails (disk full, here a trigger): they stay in memory and are written the next time.
+    store.db.exec("CREATE TEMP TRIGGER fail_figures BEFORE UPDATE OF muted_ms ON calls BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
     ingest(store, frame.id, 'hangupButtonClick', [], t + 1);
-    expect(storedFigures(store, id)).toEqual(recomputed(store, id));
+    expect(() => store.writeFigures()).toThrow('simulated failure');
+    expect(store.call(id)).toMatchObject({ endReason: 'hangup' });
+    store.db.exec('DROP TRIGGER fail_figures');
+    expect(storedFigures(store, id)).toEqual(recomputed(store.db, id));
     expect(storedFigures(store, id)).toMatchObject({ endReason: 'hangup' });
+  });
+
+  it('are not written by the commit that acks the event, but the store answers with them at once', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
+    store.writeFigures();
+    const id = store.openCalls()[0]!.id;
+    ingest(store, frame.id, 'muteButtonClick', true, 10);
+    const result = ingest(store, frame.id, 'hangupButtonClick', [], 30);
+    expect(result.changed[0]?.call).toMatchObject({ endedAt: T0 + 30_000, endReason: 'hangup' });
+    expect(store.call(id)).toMatchObject({ endedAt: T0 + 30_000, endReason: 'hangup' });
+    expect(store.unwrittenFigures).toBe(1);
+    expect(rowFigures(store.db, id)).toMatchObject({ endedAt: null, mutedMs: 0 });
+    store.writeFigures();
+    expect(store.unwrittenFigures).toBe(0);
+    expect(rowFigures(store.db, id)).toMatchObject({ endedAt: T0 + 30_000, mutedMs: 20_000, endReason: 'hangup' });
+  });
+
+  it('a crash before they are written is repaired from the events when the store opens again', () => {
+    const dir = tempDir();
+    const store = SessionStore.openInDir(dir);
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c2' }, 5); // replaces c1: two calls change
+    ingest(store, frame.id, 'muteButtonClick', true, 10);
+    ingest(store, frame.id, 'hangupButtonClick', [], 40);
+    const ids = (store.db.prepare('SELECT id FROM calls ORDER BY id').pluck().all() as number[]);
+    expect(rowFigures(store.db, ids[1]!)).toMatchObject({ endedAt: null });
+    store.db.close(); // as a crash would: the figures in memory are gone
+    const again = openStore(dir);
+    for (const id of ids) expect(rowFigures(again.db, id)).toEqual(recomputed(again.db, id));
+    expect(rowFigures(again.db, ids[0]!)).toMatchObject({ endReason: 'replaced', endedAt: T0 + 5_000 });
+    expect(rowFigures(again.db, ids[1]!)).toMatchObject({ endReason: 'hangup', mutedMs: 30_000 });
+    const through = again.db.prepare('SELECT through_event_id FROM call_figures_written').pluck().get();
+    expect(through).toBe(again.db.prepare('SELECT max(id) FROM events').pluck().get());
   });
 });

@@ -1,11 +1,14 @@
 // The durable record: portals, operators, pairings, worker frames and connections, calls and every event.
-// Each event is written once (by its id) in a transaction that also brings its call's figures up to date, so a
-// crash can never leave an event stored without its call being right.
+// Each event is written once (by its id) and acknowledged once its commit is on disk. Its call's figures are
+// computed in memory at the same moment (the state and the tray use them at once) and written to the calls table
+// just after, without an fsync of their own: they are derived from the events, and a crash in between is repaired
+// when the store opens, from the events (`call_figures_written`).
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CommandSource, NormalizedEvent } from '../../../common/card-events.ts';
 import { MICROPHONE_EVENT_NAME, summarizeCall, type CallSummary, type MicrophoneEventPayload, type SystemEventName, type TimelineEvent } from '../calls/timeline.ts';
+import { CallTimelines } from './call-timelines.ts';
 import { DATABASE_FILE, isCorruptionError, moveAside, openDatabase, type MovedAside } from './database.ts';
 
 export interface OperatorIdentity {
@@ -101,11 +104,23 @@ export interface StoreCounts {
 
 const EVENT_SOURCE_CARD = 'card';
 
+/**
+ * WAL checkpoints run with the figures' write, after the acks, at most this often, instead of inside whichever
+ * event's commit crosses SQLite's threshold (its 1000-page default made the ack's p99). SQLite's own check stays,
+ * at a higher threshold, for writes that never reach the figures' write.
+ */
+const CHECKPOINT_INTERVAL_MS = 1_000;
+const AUTOCHECKPOINT_PAGES = 4_000;
+
 export class SessionStore {
   readonly file: string;
   readonly db: Database.Database;
   private readonly stmts;
-  private readonly ingestOne: (frameId: number, incoming: IncomingEvent, dirty: Set<number>) => boolean;
+  private readonly ingestOne: (frameId: number, incoming: IncomingEvent, added: AddedEvent[]) => boolean;
+  private readonly timelines: CallTimelines;
+  /** Figures computed as events were stored and not yet written to the calls table (see `writeFigures`). */
+  private readonly unwritten = new Map<number, CallSummary>();
+  private lastCheckpointAt = 0;
 
   /** Opens the data directory's store; a damaged file is moved aside and reported through `onMovedAside`. */
   static openInDir(dataDir: string, onMovedAside?: (moved: MovedAside) => void): SessionStore {
@@ -124,7 +139,8 @@ export class SessionStore {
     this.file = file;
     this.db = openDatabase(file);
     const db = this.db;
-    this.ingestOne = db.transaction((frameId: number, incoming: IncomingEvent, dirty: Set<number>) => this.ingestOneBody(frameId, incoming, dirty));
+    db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    this.ingestOne = db.transaction((frameId: number, incoming: IncomingEvent, added: AddedEvent[]) => this.ingestOneBody(frameId, incoming, added));
     this.stmts = {
       portalByMember: db.prepare<[string], { id: number; domain: string }>('SELECT id, domain FROM portals WHERE member_id = ?'),
       insertPortal: db.prepare('INSERT INTO portals (member_id, domain, first_seen_at) VALUES (?, ?, ?)'),
@@ -179,6 +195,11 @@ export class SessionStore {
       callEvents: db.prepare<[number], { name: string; at: number; payload: string | null }>(
         'SELECT name, at, payload FROM events WHERE call_id = ? ORDER BY at, id',
       ),
+      figuresWrittenThrough: db.prepare<[], { through: number }>('SELECT through_event_id AS through FROM call_figures_written'),
+      setFiguresWrittenThrough: db.prepare('UPDATE call_figures_written SET through_event_id = (SELECT coalesce(max(id), 0) FROM events)'),
+      callsWithEventsAfter: db.prepare<[number], { id: number }>(
+        'SELECT DISTINCT call_id AS id FROM events WHERE id > ? AND call_id IS NOT NULL',
+      ),
       updateCallFigures: db.prepare(
         `UPDATE calls SET started_at = ?, ended_at = ?, end_reason = ?, duration_ms = ?, muted_ms = ?, mute_count = ?,
                           longest_mute_ms = ?, held_ms = ?, hold_count = ?, gap_ms = ?, mic_muted_ms = ? WHERE id = ?`,
@@ -210,10 +231,14 @@ export class SessionStore {
          ORDER BY p.created_at`,
       ),
     };
+    this.timelines = new CallTimelines((id) => this.readTimeline(id));
+    this.repairFigures();
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writeFigures();
+    this.db.close();
   }
 
   // ------------------------------------------------------------ identities
@@ -319,32 +344,42 @@ export class SessionStore {
    * reported in its slot. Each changed call's figures are recomputed once, at the end.
    */
   ingestBatch(items: ReadonlyArray<{ frameId: number; incoming: IncomingEvent }>): BatchResult {
-    return this.db
-      .transaction((): BatchResult => {
-        const dirty = new Set<number>();
-        const results = items.map(({ frameId, incoming }): BatchItemResult => {
-          try {
-            return { duplicate: this.ingestOne(frameId, incoming, dirty) };
-          } catch (error) {
-            return { error: error instanceof Error ? error : new Error(String(error)) };
-          }
-        });
-        return { results, changed: [...dirty].map((id) => this.refreshCall(id)) };
-      })
-      .immediate();
+    const dirty = new Set<number>();
+    try {
+      return this.db
+        .transaction((): BatchResult => {
+          const results = items.map(({ frameId, incoming }): BatchItemResult => {
+            const added: AddedEvent[] = [];
+            try {
+              const duplicate = this.ingestOne(frameId, incoming, added);
+              // Only now is the event's savepoint released: memory learns what the database kept.
+              for (const { callRowId, event } of added) {
+                this.timelines.add(callRowId, event);
+                dirty.add(callRowId);
+              }
+              return { duplicate };
+            } catch (error) {
+              return { error: error instanceof Error ? error : new Error(String(error)) };
+            }
+          });
+          return { results, changed: [...dirty].map((id) => this.computeFigures(id)) };
+        })
+        .immediate();
+    } catch (error) {
+      // The commit failed: nothing of the batch is stored, so what memory learnt from it is read again.
+      for (const id of dirty) this.recomputeFromDatabase(id);
+      throw error;
+    }
   }
 
-  /** Returns true for a duplicate. Adds the calls it changed to `dirty`. Run as `ingestOne` (a savepoint). */
-  private ingestOneBody(frameId: number, incoming: IncomingEvent, dirty: Set<number>): boolean {
+  /** Returns true for a duplicate. Lists the events it stored in `added`. Run as `ingestOne` (a savepoint). */
+  private ingestOneBody(frameId: number, incoming: IncomingEvent, added: AddedEvent[]): boolean {
     if (this.stmts.eventExists.get(incoming.eventId)) return true;
     const frame = this.frame(frameId);
     let callRowId = frame.currentCallId;
     const { event } = incoming;
-    // A call changed earlier in this batch is brought up to date before its state is read.
-    const current = (id: number): CallRow => {
-      if (dirty.delete(id)) this.refreshCall(id);
-      return this.call(id);
-    };
+    // A call is read before this event writes to it, with what memory knows of it (earlier events of the batch too).
+    const current = (id: number): CallRow => this.callWithFigures(id, summarizeCall(this.timelines.get(id)));
 
     if (event.name === 'initialized') {
       const callId = event.payload.callId || `unidentified:${incoming.eventId}`;
@@ -352,8 +387,7 @@ export class SessionStore {
       if (frame.currentCallId !== null && frame.currentCallId !== existing?.id) {
         const previous = current(frame.currentCallId);
         if (previous.endedAt === null) {
-          this.insertSystemEvent(previous.id, previous.ownerFrameId, 'callReplaced', incoming.at, null, incoming.receivedAt);
-          dirty.add(previous.id);
+          added.push(this.insertSystemEvent(previous.id, previous.ownerFrameId, 'callReplaced', incoming.at, null, incoming.receivedAt));
         }
       }
       if (existing) {
@@ -361,7 +395,7 @@ export class SessionStore {
         // The card was re-created (a reloaded tab, or another tab) after its call was cut off: what happened in
         // between is unknown, a gap.
         if (current(existing.id).endReason === 'connection_lost') {
-          this.insertSystemEvent(existing.id, frameId, 'ownerBack', Math.max(incoming.at, current(existing.id).endedAt ?? 0), { continuous: false }, incoming.receivedAt);
+          added.push(this.insertSystemEvent(existing.id, frameId, 'ownerBack', Math.max(incoming.at, current(existing.id).endedAt ?? 0), { continuous: false }, incoming.receivedAt));
         }
         if (existing.ownerFrameId !== frameId) this.stmts.setCallOwner.run(frameId, existing.id);
       } else {
@@ -379,76 +413,166 @@ export class SessionStore {
     }
 
     const source = event.name === 'CallCardSetMute' || event.name === 'CallCardSetHold' ? event.payload.source : EVENT_SOURCE_CARD;
+    const payload = event.payload === null ? null : JSON.stringify(event.payload);
+    const at = Math.round(incoming.at);
     this.stmts.insertEvent.run(
-      incoming.eventId, frameId, callRowId, incoming.seq, event.name, source,
-      event.payload === null ? null : JSON.stringify(event.payload),
-      Math.round(incoming.clientAt), Math.round(incoming.at), incoming.receivedAt,
+      incoming.eventId, frameId, callRowId, incoming.seq, event.name, source, payload, Math.round(incoming.clientAt), at,
+      incoming.receivedAt,
     );
     this.stmts.setFrameSeq.run(incoming.seq, frameId);
     // The card is gone once closed; later events on this frame belong to no call until the next one.
     if (event.name === 'closeButtonClick') this.stmts.setFrameCall.run(null, frameId);
-    if (callRowId !== null) dirty.add(callRowId);
+    if (callRowId !== null) added.push({ callRowId, event: timelineEvent(event.name, at, payload) });
     return false;
   }
 
   /** Records something the app itself observed about a call (a lost or returning owner). */
   recordSystemEvent(callRowId: number, name: SystemEventName, at: number, payload: unknown, now: number): CallUpdate {
-    return this.db
-      .transaction((): CallUpdate => {
-        const call = this.call(callRowId);
-        this.insertSystemEvent(callRowId, call.ownerFrameId, name, at, payload, now);
-        return this.refreshCall(callRowId);
-      })
-      .immediate();
+    return this.recordForCall(callRowId, (ownerFrameId) => this.insertSystemEvent(callRowId, ownerFrameId, name, at, payload, now));
   }
 
   /** Records what the app saw or did to the microphone during a call, with who caused it. */
   recordMicrophoneEvent(callRowId: number, at: number, payload: MicrophoneEventPayload, source: 'card' | CommandSource, now: number): CallUpdate {
-    return this.db
-      .transaction((): CallUpdate => {
-        const call = this.call(callRowId);
-        this.insertSystemEvent(callRowId, call.ownerFrameId, MICROPHONE_EVENT_NAME, at, payload, now, source);
-        return this.refreshCall(callRowId);
-      })
-      .immediate();
-  }
-
-  private insertSystemEvent(callRowId: number, frameId: number, name: string, at: number, payload: unknown, now: number, source = 'system'): void {
-    this.stmts.insertEvent.run(
-      `system:${randomUUID()}`, frameId, callRowId, null, name, source,
-      payload === null ? null : JSON.stringify(payload), null, Math.round(at), now,
+    return this.recordForCall(callRowId, (ownerFrameId) =>
+      this.insertSystemEvent(callRowId, ownerFrameId, MICROPHONE_EVENT_NAME, at, payload, now, source),
     );
   }
 
+  /** Stores an event the app made for a call, with the call's figures, in one durable transaction. */
+  private recordForCall(callRowId: number, insert: (ownerFrameId: number) => AddedEvent): CallUpdate {
+    try {
+      return this.db
+        .transaction((): CallUpdate => {
+          this.timelines.add(callRowId, insert(this.call(callRowId).ownerFrameId).event);
+          return this.refreshCall(callRowId);
+        })
+        .immediate();
+    } catch (error) {
+      this.recomputeFromDatabase(callRowId);
+      throw error;
+    }
+  }
+
+  private insertSystemEvent(callRowId: number, frameId: number, name: string, at: number, payload: unknown, now: number, source = 'system'): AddedEvent {
+    const json = payload === null ? null : JSON.stringify(payload);
+    const rounded = Math.round(at);
+    this.stmts.insertEvent.run(`system:${randomUUID()}`, frameId, callRowId, null, name, source, json, null, rounded, now);
+    return { callRowId, event: timelineEvent(name, rounded, json) };
+  }
+
+  /** The call as it stands, its figures included even where they are not written to its row yet. */
   call(id: number): CallRow {
+    const figures = this.unwritten.get(id);
+    return figures ? this.callWithFigures(id, figures) : this.callRow(id);
+  }
+
+  openCalls(): CallRow[] {
+    this.writeFigures();
+    return this.stmts.openCalls.all();
+  }
+
+  /** The call's events as the timeline reads them. */
+  timeline(callRowId: number): readonly TimelineEvent[] {
+    return this.timelines.get(callRowId);
+  }
+
+  summary(callRowId: number, asOf?: number): CallSummary {
+    return summarizeCall(this.timelines.get(callRowId), asOf);
+  }
+
+  /**
+   * Writes the figures computed as events were stored to the calls table, in one transaction without an fsync of
+   * its own (synchronous=NORMAL): they are derived from events already on disk, the next durable commit takes them
+   * to disk too, and a crash before that is repaired from the events when the store opens. Called just after the
+   * acks (the ingest queue), before reading the calls table in this process, and on close.
+   */
+  writeFigures(): void {
+    if (this.unwritten.size === 0) return;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db
+        .transaction(() => {
+          for (const [id, figures] of this.unwritten) this.updateFigures(id, figures);
+          this.stmts.setFiguresWrittenThrough.run();
+        })
+        .immediate();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+    // An ended call rarely changes again (a late replay reads it back).
+    for (const [id, figures] of this.unwritten) if (figures.endedAt !== null) this.timelines.forget(id);
+    this.unwritten.clear();
+    const now = Date.now();
+    if (now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) {
+      this.lastCheckpointAt = now;
+      // PASSIVE: copies what no reader still needs, never waits for one (an export may be reading).
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    }
+  }
+
+  /** How many calls have figures waiting to be written. */
+  get unwrittenFigures(): number {
+    return this.unwritten.size;
+  }
+
+  private callRow(id: number): CallRow {
     const row = this.stmts.callById.get(id);
     if (!row) throw new Error(`no call ${id}`);
     return row;
   }
 
-  openCalls(): CallRow[] {
-    return this.stmts.openCalls.all();
+  private callWithFigures(id: number, figures: CallSummary): CallRow {
+    return { ...this.callRow(id), startedAt: figures.startedAt, endedAt: figures.endedAt, endReason: figures.endReason };
   }
 
-  timeline(callRowId: number): TimelineEvent[] {
-    return this.stmts.callEvents.all(callRowId).map((e) => ({
-      name: e.name,
-      at: e.at,
-      payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown),
-    }));
+  /** Figures of a call whose events changed in the batch being stored; written after the acks. */
+  private computeFigures(callRowId: number): CallUpdate {
+    const summary = summarizeCall(this.timelines.get(callRowId));
+    this.unwritten.set(callRowId, summary);
+    return { call: this.callWithFigures(callRowId, summary), summary };
   }
 
-  summary(callRowId: number, asOf?: number): CallSummary {
-    return summarizeCall(this.timeline(callRowId), asOf);
-  }
-
+  /** Figures written at once, in the caller's durable transaction (system and microphone events, repairs). */
   private refreshCall(callRowId: number): CallUpdate {
-    const s = this.summary(callRowId);
+    const summary = summarizeCall(this.timelines.get(callRowId));
+    this.updateFigures(callRowId, summary);
+    this.unwritten.delete(callRowId);
+    return { call: this.callRow(callRowId), summary };
+  }
+
+  private updateFigures(callRowId: number, s: CallSummary): void {
     this.stmts.updateCallFigures.run(
       s.startedAt, s.endedAt, s.endReason, s.durationMs, s.mutedMs, s.muteCount, s.longestMuteMs, s.heldMs,
       s.holdCount, s.gapMs, s.micMutedMs, callRowId,
     );
-    return { call: this.call(callRowId), summary: s };
+  }
+
+  private recomputeFromDatabase(callRowId: number): void {
+    this.timelines.forget(callRowId);
+    try {
+      this.unwritten.set(callRowId, summarizeCall(this.timelines.get(callRowId)));
+    } catch {
+      // A call created in the failed commit does not exist.
+      this.unwritten.delete(callRowId);
+      this.timelines.forget(callRowId);
+    }
+  }
+
+  private readTimeline(callRowId: number): TimelineEvent[] {
+    return this.stmts.callEvents.all(callRowId).map((e) => timelineEvent(e.name, e.at, e.payload));
+  }
+
+  /** Figures the last run computed but did not live to write: recomputed from the events, which are on disk. */
+  private repairFigures(): void {
+    const through = this.stmts.figuresWrittenThrough.get()?.through ?? 0;
+    const calls = this.stmts.callsWithEventsAfter.all(through);
+    if (calls.length === 0) return;
+    this.db
+      .transaction(() => {
+        for (const { id } of calls) this.refreshCall(id);
+        this.stmts.setFiguresWrittenThrough.run();
+      })
+      .immediate();
   }
 
   // ------------------------------------------------------------ pairings
@@ -506,6 +630,16 @@ export function storeCounts(db: Database.Database): StoreCounts {
               (SELECT min(started_at) FROM calls) AS firstCallAt, (SELECT max(started_at) FROM calls) AS lastCallAt`,
     )
     .get() as StoreCounts;
+}
+
+/** An event stored for a call in the transaction under way, told to memory once it is kept. */
+interface AddedEvent {
+  callRowId: number;
+  event: TimelineEvent;
+}
+
+function timelineEvent(name: string, at: number, payload: string | null): TimelineEvent {
+  return { name, at, payload: payload === null ? null : (JSON.parse(payload) as unknown) };
 }
 
 const CALL_COLUMNS = `id, portal_id AS portalId, operator_id AS operatorId, owner_frame_id AS ownerFrameId, call_id AS callId,
