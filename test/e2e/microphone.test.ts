@@ -123,5 +123,9 @@ describe('the card mutes the real microphone', () => {
     // The tab reconnects and replays the hang-up: the call ends, and the app's claim is honoured.
     await expect.poll(sourceMuted, { timeout: 20_000 }).toBe(false);
     expect(await pulse.peak('mic')).toBeGreaterThan(LIVE);
+    // The call found again at the restart is recorded as such, not as a second start of the call.
+    const reasons = (await exportJsonl(dataDir, 'events')).filter((e) => e.event === 'microphone').map((e) => JSON.parse(e.payload as string).reason as string);
+    expect(reasons.filter((r) => r === 'call_start')).toHaveLength(1);
+    expect(reasons.indexOf('app_start')).toBeGreaterThan(reasons.indexOf('call_start'));
   });
 });

@@ -11,8 +11,11 @@ export interface MicrophoneEventPayload {
   muted: boolean;
   /** The device's name as the OS gives it. */
   device: string | null;
-  /** 'call_start': the state found when the call began; 'change': muted or unmuted; 'device': a new device. */
-  reason: 'call_start' | 'change' | 'device' | 'call_end';
+  /**
+   * 'call_start': the state found when the call began; 'app_start': found when the app started during a call it
+   * had before; 'change': muted or unmuted; 'device': a new device; 'call_end': given back at the end.
+   */
+  reason: 'call_start' | 'app_start' | 'change' | 'device' | 'call_end';
 }
 
 export type EndReason = 'hangup' | 'closed' | 'replaced' | 'connection_lost';

@@ -92,7 +92,8 @@ export class MicrophoneSync {
     });
     this.unsubscribers.push(this.deps.port.subscribe(() => void this.serial(() => this.outsideChange())));
     this.unsubscribers.push(this.deps.onViewChange((view) => this.follow(view)));
-    this.follow(this.deps.view());
+    // A call there already is one the last run left open: its start was recorded then.
+    this.follow(this.deps.view(), 'app_start');
   }
 
   async stop(): Promise<void> {
@@ -130,7 +131,7 @@ export class MicrophoneSync {
 
   // ---------------------------------------------------------------------------------------------------------
 
-  private follow(view: OperatorView): void {
+  private follow(view: OperatorView, firstSeen: 'call_start' | 'app_start' = 'call_start'): void {
     if (this.stopped) return;
     const call = view.call;
     if (this.tracked && call?.rowId !== this.tracked.rowId) {
@@ -143,7 +144,7 @@ export class MicrophoneSync {
     }
     if (!this.tracked) {
       this.tracked = { rowId: call.rowId, cardMuted: call.muted };
-      void this.serial(() => this.callStarted(call));
+      void this.serial(() => this.callStarted(call, firstSeen));
       return;
     }
     if (call.muted !== this.tracked.cardMuted) {
@@ -156,9 +157,9 @@ export class MicrophoneSync {
     this.updateDisagreement(call);
   }
 
-  private async callStarted(call: CallView): Promise<void> {
+  private async callStarted(call: CallView, reason: 'call_start' | 'app_start'): Promise<void> {
     await this.refreshReading();
-    this.recordReading('call_start', 'system');
+    this.recordReading(reason, 'system');
     // A microphone muted before the call stays muted; the card is brought along so it does not say "live".
     if (this.reading.muted !== null && this.reading.muted !== call.muted) await this.bringCard(this.reading.muted);
   }
