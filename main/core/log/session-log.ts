@@ -46,9 +46,14 @@ const CALL_SELECT = `c.id, c.call_id AS callId, p.domain AS portal, o.user_id AS
   c.hold_count AS holdCount, c.gap_ms AS gapMs`;
 const CALL_FROM = 'FROM calls c JOIN operators o ON o.id = c.operator_id JOIN portals p ON p.id = c.portal_id';
 
-/** The calls that match, counted on the calls table alone (and portals when filtered by one). */
-function countCalls(db: Database.Database, filter: LogFilter, sql: string, params: Record<string, unknown>): number {
-  return db.prepare(`SELECT count(*) FROM calls c ${filter.portal ? 'JOIN portals p ON p.id = c.portal_id' : ''} WHERE ${sql}`).pluck().get(params) as number;
+/**
+ * How many calls match, counted on the calls table alone (and portals when filtered by one); exported for the
+ * query-plan tests. Unfiltered, the statement has no WHERE at all: then SQLite counts an index's entries page by
+ * page without reading them (1M calls: ~0.1 ms instead of ~5 ms for `WHERE 1`).
+ */
+export function countSql(filter: LogFilter): string {
+  const { sql } = where(filter);
+  return `SELECT count(*) FROM calls c${filter.portal ? ' JOIN portals p ON p.id = c.portal_id' : ''}${sql === '1' ? '' : ` WHERE ${sql}`}`;
 }
 
 /** The ids of a page of calls (parameters: the filter's, `limit`, `offset`); exported for the query-plan tests. */
@@ -70,8 +75,8 @@ export function queryCalls(
   sort: { column: LogSortColumn; descending: boolean },
   page: { offset: number; limit: number },
 ): { rows: LogCallRow[]; total: number | null } {
-  const { sql, params } = where(filter);
-  const total = page.offset === 0 ? countCalls(db, filter, sql, params) : null;
+  const { params } = where(filter);
+  const total = page.offset === 0 ? (db.prepare(countSql(filter)).pluck().get(params) as number) : null;
   const ids = db.prepare(pageIdsSql(filter, sort)).pluck().all({ ...params, limit: page.limit, offset: page.offset }) as number[];
   if (ids.length === 0) return { rows: [], total };
   const byId = new Map((db.prepare(`SELECT ${CALL_SELECT} ${CALL_FROM} WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as LogCallRow[]).map((row) => [row.id, row]));
