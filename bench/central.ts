@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { centralCallsQuery } from '../main/core/central/central-export.ts';
+import { centralExportQuery, literal } from '../main/core/central/central-export.ts';
 import { connectCentral, resolveCentralUrl } from '../main/core/central/connection.ts';
 import { addLogin, centralInit } from '../main/core/central/schema.ts';
 import { CentralSync } from '../main/core/central/sync.ts';
@@ -122,7 +122,7 @@ try {
   const copied = path.join(dir, 'copy.csv');
   const env = { ...process.env, PGPASSWORD: PG_SUPERPASSWORD };
   const exported = await measure(process.execPath, [CLI, 'export', '--central', pg.url('bench_supervisor', supervisor.password, 'bench'), '--format', 'csv', '--tz', 'UTC', '--out', '-'], csv, process.env);
-  const { text } = centralCallsQuery({});
+  const { text } = centralExportQuery('calls', {}, literal);
   const copy = await measure(path.join(PG_BIN, 'psql'), ['-X', '-q', '-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', 'bench', '-c', `\\copy (${text.replace(/\s+/g, ' ').trim()}) to stdout csv`], copied, env);
   console.log(`central CSV export of ${CALLS} calls       seconds   peak MB      MB out    ratio`);
   console.log(`  export --central --format csv        ${fmt(exported.seconds)} ${fmt(exported.peakMb, 0)} ${fmt(exported.bytes / 1e6, 0)}  ${fmt(exported.seconds / copy.seconds)}x`);

@@ -8,7 +8,7 @@ import { summarizeCall } from '../calls/timeline.ts';
 import type { LogFilter } from '../log/log-filter.ts';
 import { DailyTotalsBuilder, type CallTimelineView, type DailyTotal, type LogSortColumn, type TimelineEventView, type TotalsRow } from '../log/session-log.ts';
 import type { Sql } from './connection.ts';
-import { centralCallConditions } from './central-export.ts';
+import { centralCallConditions, parameters } from './central-export.ts';
 import { SCHEMA } from './migrations.ts';
 
 /** Rows per cursor fetch for the per-day totals. */
@@ -53,7 +53,7 @@ function where(filter: LogFilter, params: unknown[]): string {
     params.push(filter.to);
     clauses.push(`c.started_at < $${params.length}`);
   }
-  clauses.push(...centralCallConditions(filter, params));
+  clauses.push(...centralCallConditions(filter, parameters(params)));
   return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
 }
 

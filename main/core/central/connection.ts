@@ -158,7 +158,7 @@ const QUERY_TIMEOUT_MS = 120_000;
 /** Clients whose connection ended or failed while idle. */
 const BROKEN = new WeakSet<pg.Client>();
 
-async function openClient(config: CentralConfig): Promise<pg.Client> {
+async function openClient(config: CentralConfig, queryTimeoutMs = QUERY_TIMEOUT_MS): Promise<pg.Client> {
   const client = new pg.Client({
     host: config.socketDir ?? config.host,
     port: config.port,
@@ -167,7 +167,7 @@ async function openClient(config: CentralConfig): Promise<pg.Client> {
     database: config.database,
     ssl: await tlsOptions(config),
     connectionTimeoutMillis: config.connectTimeoutS * 1000,
-    query_timeout: QUERY_TIMEOUT_MS,
+    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
     keepAlive: true,
     application_name: config.applicationName,
     types: TYPES,
@@ -196,6 +196,11 @@ export interface Sql {
   transaction<T>(body: (tx: Sql) => Promise<T>): Promise<T>;
   /** A read-only server-side cursor: the rows in batches of `rows`. */
   cursor<Row = Record<string, unknown>>(text: string, params: unknown[], rows: number): AsyncIterable<Row[]>;
+  /**
+   * Runs `COPY … TO STDOUT` on a connection of its own and hands each CopyData message (one row) to `onData` as it
+   * arrives; a promise from `onData` pauses the reading until it settles. `onEnd` runs after the last message.
+   */
+  copyOut(statement: string, onData: (message: Buffer) => Promise<void> | null, onEnd: () => Promise<void> | null, signal?: AbortSignal): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -283,6 +288,16 @@ export function connectCentral(config: CentralConfig): Sql {
         }
       },
     }),
+    copyOut: async (statement, onData, onEnd, signal) => {
+      // No statement timeout: a COPY lasts as long as the export (the connection's keepalive watches the link).
+      const own = await openClient(config, 0);
+      try {
+        await runCopyOut(own, statement, onData, signal);
+        await onEnd();
+      } finally {
+        await own.end().catch(() => {});
+      }
+    },
     end: async () => {
       ended = true;
       const c = await current?.catch(() => null);
@@ -291,6 +306,74 @@ export function connectCentral(config: CentralConfig): Sql {
     },
   };
   return sql;
+}
+
+/**
+ * `COPY … TO STDOUT` through node-postgres's custom-query hook (an object with `submit`, which the client calls
+ * with its connection and then feeds the backend's messages): each CopyData message goes to `onData`, whose
+ * promise pauses the socket (PostgreSQL then waits, its send buffer full) until the writer has room. An error
+ * thrown by `onData`, or the signal, ends the connection, which also stops the COPY on the server.
+ */
+function runCopyOut(client: pg.Client, statement: string, onData: (message: Buffer) => Promise<void> | null, signal?: AbortSignal): Promise<void> {
+  const connection = (client as unknown as { connection: { stream: NodeJS.ReadableStream & { destroy(): void }; query(text: string): void } }).connection;
+  return new Promise<void>((resolve, reject) => {
+    let failure: unknown = null;
+    let paused = 0;
+    const fail = (error: unknown): void => {
+      failure ??= error;
+      connection.stream.destroy();
+    };
+    const onAbort = (): void => fail(signal?.reason ?? new Error('cancelled'));
+    if (!signal?.aborted) signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (error: unknown): void => {
+      signal?.removeEventListener('abort', onAbort);
+      if (failure !== null || error) reject(failure ?? error);
+      else resolve();
+    };
+    const query = {
+      submit(c: { query(text: string): void }): void {
+        c.query(statement);
+      },
+      handleCopyData(message: { chunk: Buffer }): void {
+        if (failure !== null) return;
+        try {
+          const wait = onData(message.chunk);
+          if (wait) {
+            if (paused === 0) connection.stream.pause();
+            paused += 1;
+            wait.then(
+              () => {
+                paused -= 1;
+                if (paused === 0 && failure === null) connection.stream.resume();
+              },
+              fail,
+            );
+          }
+        } catch (error) {
+          fail(error);
+        }
+      },
+      handleCommandComplete(): void {},
+      handleRowDescription(): void {},
+      handleDataRow(): void {},
+      handlePortalSuspended(): void {},
+      handleEmptyQuery(): void {},
+      handleCopyInResponse(c: { sendCopyFail(message: string): void }): void {
+        c.sendCopyFail('not a COPY FROM');
+      },
+      handleError(error: unknown): void {
+        settle(error);
+      },
+      handleReadyForQuery(): void {
+        settle(null);
+      },
+    };
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    client.query(query as unknown as pg.QueryConfig);
+  });
 }
 
 /** Does the server accept TLS at all? (libpq's SSLRequest: one byte back, S or N.) */

@@ -238,6 +238,11 @@ export interface ExportSource {
   count(kind: ExportKind): number | Promise<number>;
   /** The rows of `kind`, in export order, shaped as CallExportRow or EventExportRow. */
   rows(kind: ExportKind): RowBatches<unknown>;
+  /**
+   * Optional: writes the CSV lines of `kind` (after the header) itself, the same bytes the shared writer would
+   * give from `rows`, calling `tick` once per row; null where it cannot, and `rows` is used.
+   */
+  writeCsv?(kind: ExportKind, csv: { delimiter: ',' | ';'; timeZone: string }, stream: Writable, tick: () => void): Promise<void> | null;
 }
 
 function storeSource(db: Database.Database, options: ExportOptions): ExportSource {
@@ -281,6 +286,18 @@ export async function streamExport(from: Database.Database | ExportSource, optio
   // stream and a new one takes its place (the stream keeps the old one until it is written).
   let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let used = buffer.write(header);
+  if (options.format === 'csv' && source.writeCsv) {
+    // The header first (the stream keeps that buffer), then the source's own lines.
+    await write(stream, buffer.subarray(0, used));
+    buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    used = 0;
+    const own = source.writeCsv(options.kind, { delimiter: options.csvDelimiter ?? ',', timeZone: options.timeZone }, stream, counter.tick);
+    if (own) {
+      await own;
+      options.signal?.throwIfAborted();
+      return counter.done();
+    }
+  }
   const flush = (): Promise<void> | null => {
     const full = buffer.subarray(0, used);
     buffer = Buffer.allocUnsafe(CHUNK_BYTES);
