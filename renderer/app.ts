@@ -113,7 +113,9 @@ function statusView(root: HTMLElement): (status: StatusView) => void {
     if (central) {
       const when = central.lastSyncAt === null ? t('status.never') : t('status.ago', { duration: formatDuration(Math.max(0, status.now - central.lastSyncAt)) });
       const state = central.running ? t('status.centralState', { target: central.target, when, rows: central.rowsWaiting }) : `${central.target}: ${t('status.centralStopped')}`;
-      facts.push([t('status.central'), central.lastError ? `${state}. ${t('status.centralError', { error: central.lastError })}` : state]);
+      // The error names the server too (it is written for the log and the command line); here the line starts with it.
+      const error = central.lastError?.replace(` at ${central.target}`, '');
+      facts.push([t('status.central'), error ? `${state}. ${t('status.centralError', { error })}` : state]);
     }
 
     const act = (action: 'toggle' | 'hold' | 'unhold') => async (): Promise<void> => {
