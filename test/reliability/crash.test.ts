@@ -5,6 +5,7 @@ import { useTempDirs } from '../helpers/temp-dir.ts';
 import { exited, freePort } from '../helpers/cli.ts';
 import { TEST_ORIGIN as ORIGIN, useServe } from '../helpers/lifecycle.ts';
 import { TestWorker } from '../helpers/test-worker.ts';
+import { summarizeCall } from '../../main/core/calls/timeline.ts';
 import { CRASH_ROUNDS } from './sizes.ts';
 
 const tempDir = useTempDirs();
@@ -55,6 +56,17 @@ describe('a crash loses no acknowledged event', () => {
     await exited(last.child);
     const db = new Database(path.join(dataDir, 'sessions.sqlite'), { readonly: true });
     const stored = new Set((db.prepare('SELECT event_id FROM events').pluck().all() as string[]));
+    // Each call's figures were written after its acks, without an fsync of their own; the kill came in between.
+    // The restart recomputed them from the events: the row says what the events say.
+    const calls = db.prepare('SELECT id, duration_ms AS durationMs, muted_ms AS mutedMs, mute_count AS muteCount FROM calls').all() as Array<{ id: number }>;
+    const fromEvents = (id: number) => {
+      const events = (db.prepare('SELECT name, at, payload FROM events WHERE call_id = ? ORDER BY at, id').all(id) as Array<{ name: string; at: number; payload: string | null }>)
+        .map((e) => ({ name: e.name, at: e.at, payload: e.payload === null ? null : (JSON.parse(e.payload) as unknown) }));
+      const s = summarizeCall(events);
+      return { id, durationMs: s.durationMs, mutedMs: s.mutedMs, muteCount: s.muteCount };
+    };
+    expect(calls).toHaveLength(CRASH_ROUNDS);
+    expect(calls).toEqual(calls.map((c) => fromEvents(c.id)));
     db.close();
     const missing = [...acked].filter((id) => !stored.has(id));
     expect(acked.size).toBeGreaterThanOrEqual(300 * CRASH_ROUNDS);
