@@ -1,6 +1,7 @@
 // The operator's settings: one schema shared by the main process (which stores them) and the settings window
 // (which edits them), so both sides agree on what is valid.
 import { z } from 'zod';
+import { CENTRAL_TLS_MODES } from './central-tls.ts';
 import { LOG_EXPORT_FORMATS } from './ipc.ts';
 import { DEFAULT_PORT } from './protocol-constants.ts';
 
@@ -59,9 +60,6 @@ const postgresUrl = z
     if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') ctx.addIssue({ code: 'custom', message: 'the URL must start with postgres://' });
     else if (url.password !== '' || url.searchParams.has('password')) ctx.addIssue({ code: 'custom', message: 'leave the password out of the URL: enter it in the password field (it is kept in the system keychain)' });
   });
-
-/** TLS to the central PostgreSQL, as libpq's sslmode. */
-export const CENTRAL_TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
 
 export const HOTKEY_ACTIONS = ['toggleMute', 'mute', 'unmute', 'hold'] as const;
 export type HotkeyAction = (typeof HOTKEY_ACTIONS)[number];

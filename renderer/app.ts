@@ -5,7 +5,8 @@ import { POLICY_PLATFORMS, portalOriginOf, type PolicyPlatform } from '../common
 import { formatDuration, resolveLanguage, translate, type Language, type MessageKey } from '../common/i18n.ts';
 import type { CompanionBridge, IpcResult, StatusView } from '../common/ipc.ts';
 import { INDICATOR_VIEW, WINDOW_VIEWS, type WindowView } from '../common/ipc-channels.ts';
-import { CENTRAL_TLS_MODES, type Settings } from '../common/settings.ts';
+import { CENTRAL_TLS_MODES } from '../common/central-tls.ts';
+import type { Settings } from '../common/settings.ts';
 import { hotkeyField, showAccelerator } from './hotkey-field.ts';
 import { logView } from './log-view.ts';
 

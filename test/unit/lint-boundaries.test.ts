@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.join(import.meta.dirname, '..', '..');
 
-async function lint(file: string, code: string): Promise<string[]> {
+async function lint(file: string, code: string, rule = 'no-restricted-imports'): Promise<string[]> {
   const eslint = new ESLint({ cwd: root });
   const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.ruleId === rule).map((m) => m.message);
 }
 
 describe('process boundaries', () => {
@@ -21,5 +21,10 @@ describe('process boundaries', () => {
   });
   it('common/ may not reach into a side', async () => {
     expect(await lint('common/x.ts', "import { x } from '../main/core/y.ts';\nexport const a = x;\n")).toHaveLength(1);
+  });
+  it.each(['renderer/x.ts', 'worker/x.ts'])('%s may take types but no values from modules that load zod', async (file) => {
+    const rule = '@typescript-eslint/no-restricted-imports';
+    expect(await lint(file, "import { z } from 'zod';\nimport { HOTKEY_ACTIONS } from '../common/settings.ts';\nexport const a = [z, HOTKEY_ACTIONS];\n", rule)).toHaveLength(2);
+    expect(await lint(file, "import type { Settings } from '../common/settings.ts';\nexport type A = Settings;\n", rule)).toHaveLength(0);
   });
 });
