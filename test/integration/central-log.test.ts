@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LogCallView } from '../../common/ipc.ts';
-import { centralCallTimeline, centralDailyTotals, centralPageQuery, centralQueryCalls } from '../../main/core/central/central-log.ts';
+import { centralCallTimeline, centralDailyTotals, centralOperatorCountsQuery, centralPageQuery, centralQueryCalls } from '../../main/core/central/central-log.ts';
+import { SCHEMA } from '../../main/core/central/migrations.ts';
 import { connectCentral, resolveCentralUrl, type Sql } from '../../main/core/central/connection.ts';
-import { addLogin, centralInit } from '../../main/core/central/schema.ts';
+import { addLogin, centralInit, KNOWN_CENTRAL_VERSION } from '../../main/core/central/schema.ts';
 import { CentralSync } from '../../main/core/central/sync.ts';
 import { callTimeline, dailyTotals, LOG_SORT_COLUMNS, queryCalls, type DailyTotal, type LogFilter } from '../../main/core/log/session-log.ts';
 import { SessionStore } from '../../main/core/store/session-store.ts';
@@ -146,8 +147,11 @@ describe('the whole team in the session log (central PostgreSQL)', () => {
         // SQLite's order: NULLs first ascending, and text by code point (as PostgreSQL's C collation here).
         const cmp = (a: string | number | null, b: string | number | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
         local.sort((a, b) => (descending ? cmp(b, a) : cmp(a, b)));
-        const { rows } = await teamAll({}, sort, 40);
+        const { rows, total } = await teamAll({}, sort, 40);
         expect(rows.map((c) => sortValue(c, column)), `${column} ${descending ? 'desc' : 'asc'}`).toEqual(local);
+        // Every call once (pages neither overlap nor skip), and the first page's count is exact.
+        expect(new Set(rows.map((r) => r.id)).size).toBe(105);
+        expect(total).toBe(105);
       }
     }
   });
@@ -156,6 +160,8 @@ describe('the whole team in the session log (central PostgreSQL)', () => {
     for (const filter of FILTERS) {
       const central = await centralDailyTotals(team, filter, ZONE);
       expect(central).toEqual(unionTotals(filter));
+      // Read in pages of a few calls (the next page after the last call's start, PC and PC's id): the same.
+      expect(await centralDailyTotals(team, filter, ZONE, 7)).toEqual(central);
     }
     const all = await centralDailyTotals(team, {}, ZONE);
     // The calls run from 23:30 in Moscow into the next day: both days are there, for both PCs' operators.
@@ -186,14 +192,51 @@ describe('the whole team in the session log (central PostgreSQL)', () => {
     // The tables are small here, so the planner is told scans and sorts are dear: a Sort remains only where no index yields the order.
     await plans.query('SET enable_seqscan = off');
     await plans.query('SET enable_sort = off');
-    for (const column of LOG_SORT_COLUMNS.filter((c) => c !== 'operator')) {
+    const explain = async (text: string, params: unknown[]): Promise<string> => (await plans.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+    for (const column of LOG_SORT_COLUMNS) {
+      if (column === 'operator') continue;
       for (const descending of [false, true]) {
         const { text, params } = centralPageQuery({}, { column, descending }, { offset: 200, limit: 200 });
-        const plan = (await plans.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+        const plan = await explain(text, params);
+        // The page's ids from the sort's index alone (migration 3), however deep: no Sort, no read of the table.
         expect(plan, `${column} ${descending}`).not.toMatch(/\bSort\b/);
-        expect(plan).toMatch(/Index Scan/);
+        expect(plan, `${column} ${descending}`).toMatch(/Index Only Scan (Backward )?using calls_by_\w+ on calls/);
       }
     }
+    // By operator: each operator's count and its part of a page from calls_by_operator alone.
+    for (const descending of [false, true]) {
+      const counts = centralOperatorCountsQuery({}, descending);
+      expect(await explain(counts.text, counts.params)).toMatch(/Index Only Scan (Backward )?using calls_by_operator on calls/);
+    }
+  });
+
+  it('central init upgrades a version 2 database to 3: data and central ids kept, the page indexes made', async () => {
+    await pg.psql('CREATE DATABASE upgrade_from_2');
+    const admin = connectCentral(resolveCentralUrl(pg.url(undefined, undefined, 'upgrade_from_2'), {}));
+    open.push({ close: () => admin.end() });
+    expect(await centralInit(admin, 'old', 2)).toEqual({ from: 0, to: 2 });
+    const install = '00000000-0000-4000-8000-000000000001';
+    await admin.query(`INSERT INTO ${SCHEMA}.portals VALUES ($1, 'm', 'acme.bitrix24.com', 0)`, [install]);
+    await admin.query(`INSERT INTO ${SCHEMA}.operators VALUES ($1, 'm', 'u1', 'Olga'), ($1, 'm', 'u2', 'Anna')`, [install]);
+    await admin.query(`INSERT INTO ${SCHEMA}.calls (install_id, member_id, call_id, local_id, user_id, started_at, duration_ms, muted_ms, mute_count,
+        longest_mute_ms, held_ms, hold_count, gap_ms)
+      SELECT $1, 'm', 'c' || i, i, CASE WHEN i % 2 = 0 THEN 'u1' ELSE 'u2' END, 1764568800000 + i * 60000, 60000, i * 1000, 1, i * 1000, 0, 0, 0
+      FROM generate_series(1, 30) i`, [install]);
+    const before = await admin.query<{ id: number; callId: string }>(`SELECT id, call_id AS "callId" FROM ${SCHEMA}.calls ORDER BY id`);
+    expect(await centralInit(admin, 'new')).toEqual({ from: 2, to: KNOWN_CENTRAL_VERSION });
+    expect(await admin.query(`SELECT id, call_id AS "callId" FROM ${SCHEMA}.calls ORDER BY id`)).toEqual(before);
+    const indexes = (await admin.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${SCHEMA}' AND tablename = 'calls'`)).map((r) => r.indexdef);
+    expect(indexes).toEqual(expect.arrayContaining([
+      expect.stringMatching(/calls_by_start .*\(started_at, install_id, local_id\) INCLUDE \(id\)/),
+      expect.stringMatching(/calls_by_muted_share .* INCLUDE \(muted_ms, duration_ms\)/),
+      expect.stringMatching(/calls_by_operator .*\(install_id, member_id, user_id, started_at, id\)/),
+    ]));
+    // The upgraded database answers the view: by operator, Anna's 15 calls, then Olga's.
+    expect((await centralQueryCalls(admin, {}, { column: 'operator', descending: false }, { offset: 0, limit: 10 })).total).toBe(30);
+    const page = await centralQueryCalls(admin, {}, { column: 'operator', descending: false }, { offset: 10, limit: 10 });
+    expect(page.total).toBeNull();
+    expect(page.rows.map((r) => r.operatorName)).toEqual([...Array(5).fill('Anna'), ...Array(5).fill('Olga')]);
+    expect(await centralInit(admin, 'again')).toEqual({ from: KNOWN_CENTRAL_VERSION, to: KNOWN_CENTRAL_VERSION });
   });
 
   it('answers the window\'s calls with source "team" through the read-only login from the keychain, and exports the team', async () => {

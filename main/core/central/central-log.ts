@@ -6,25 +6,21 @@
 import type { LogCallView } from '../../../common/ipc.ts';
 import { summarizeCall } from '../calls/timeline.ts';
 import type { LogFilter } from '../log/log-filter.ts';
-import { DailyTotalsBuilder, type CallTimelineView, type DailyTotal, type LogSortColumn, type TimelineEventView, type TotalsRow } from '../log/session-log.ts';
+import { DailyTotalsBuilder, type CallTimelineView, type DailyTotal, type LogSortColumn, type TimelineEventView } from '../log/session-log.ts';
 import type { Sql } from './connection.ts';
-import { centralCallConditions, parameters } from './central-export.ts';
+import { centralCallConditions, parameters, timeConditions, type Bind } from './central-export.ts';
 import { SCHEMA } from './migrations.ts';
-
-/** Rows per cursor fetch for the per-day totals. */
-const FETCH_ROWS = 5_000;
 
 const MUTED_SHARE = '(c.muted_ms::float8 / greatest(c.duration_ms, 1))';
 
 /**
- * What each sort orders by, ties broken so that the order is total; each has an index of central migration 2
- * (the start time: calls_by_start of migration 1) that yields it, so a page is an index scan. `nullable`: NULLs
- * first ascending and last descending, as SQLite sorts them. By operator: by name across the operators table,
- * which no single index serves (a sort of the matching calls).
+ * What each sort orders by, ties broken by a unique key so that the order is total and pages neither overlap nor
+ * miss a call. Each has an index of central migrations 2 and 3 holding exactly these terms, so a page's ids come
+ * from an index-only scan, however deep the page (OFFSET walks index entries, never rows). `nullable`: NULLs first
+ * ascending and last descending, as SQLite sorts them. By operator: see `operatorPageIds`.
  */
-const SORT_SQL: Record<LogSortColumn, Array<{ term: string; nullable?: boolean }>> = {
+const SORT_SQL: Record<Exclude<LogSortColumn, 'operator'>, Array<{ term: string; nullable?: boolean }>> = {
   startedAt: [{ term: 'c.started_at' }, { term: 'c.install_id' }, { term: 'c.local_id' }],
-  operator: [{ term: 'o.name', nullable: true }, { term: 'c.user_id' }, { term: 'c.started_at' }, { term: 'c.id' }],
   phone: [{ term: 'c.phone_number', nullable: true }, { term: 'c.id' }],
   duration: [{ term: 'c.duration_ms' }, { term: 'c.id' }],
   muted: [{ term: 'c.muted_ms' }, { term: 'c.id' }],
@@ -41,56 +37,123 @@ const CALL_SELECT = `c.id, c.call_id AS "callId", p.domain AS portal, c.user_id 
 const CALL_FROM = `FROM ${SCHEMA}.calls c
   JOIN ${SCHEMA}.portals p ON p.install_id = c.install_id AND p.member_id = c.member_id
   LEFT JOIN ${SCHEMA}.operators o ON o.install_id = c.install_id AND o.member_id = c.member_id AND o.user_id = c.user_id`;
+/** The portals table, joined only where a filter needs it (every call has its portal: a PC sends them first). */
+const PORTAL_JOIN = `JOIN ${SCHEMA}.portals p ON p.install_id = c.install_id AND p.member_id = c.member_id`;
 
-/** The filter's conditions (time range on the start, then central-export.ts's) with their parameters. */
-function where(filter: LogFilter, params: unknown[]): string {
-  const clauses: string[] = [];
-  if (filter.from !== undefined) {
-    params.push(filter.from);
-    clauses.push(`c.started_at >= $${params.length}`);
-  }
-  if (filter.to !== undefined) {
-    params.push(filter.to);
-    clauses.push(`c.started_at < $${params.length}`);
-  }
-  clauses.push(...centralCallConditions(filter, parameters(params)));
+/** The filter's conditions (time range on the start, then central-export.ts's), their values bound by `bind`. */
+function conditions(filter: LogFilter, bind: Bind): string[] {
+  return [...timeConditions(filter, 'c.started_at', bind), ...centralCallConditions(filter, bind)];
+}
+
+function where(filter: LogFilter, bind: Bind): string {
+  const clauses = conditions(filter, bind);
   return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
 }
 
-/** The ORDER BY of a sort; exported for the query-plan test. */
-export function centralOrderBy(sort: { column: LogSortColumn; descending: boolean }): string {
+/** The ORDER BY of a sort (all but by operator); exported for the query-plan test. */
+export function centralOrderBy(sort: { column: Exclude<LogSortColumn, 'operator'>; descending: boolean }): string {
   const direction = sort.descending ? 'DESC' : 'ASC';
   return SORT_SQL[sort.column].map(({ term, nullable }) => `${term} ${direction}${nullable ? (sort.descending ? ' NULLS LAST' : ' NULLS FIRST') : ''}`).join(', ');
 }
 
-/** A page of calls (parameters: the filter's, then limit and offset); exported for the query-plan test. */
-export function centralPageQuery(filter: LogFilter, sort: { column: LogSortColumn; descending: boolean }, page: { offset: number; limit: number }): { text: string; params: unknown[] } {
+/**
+ * The ids of a page of calls, in the sort's order (parameters: the filter's, then limit and offset), all but by
+ * operator; exported for the query-plan test. Only the calls table (and portals when filtered by one): the ids come
+ * from the sort's index alone.
+ */
+export function centralPageQuery(filter: LogFilter, sort: { column: Exclude<LogSortColumn, 'operator'>; descending: boolean }, page: { offset: number; limit: number }): { text: string; params: unknown[] } {
   const params: unknown[] = [];
-  const conditions = where(filter, params);
-  params.push(page.limit, page.offset);
+  const bind = parameters(params);
+  const conditionsSql = where(filter, bind);
+  const limit = bind(page.limit);
+  const offset = bind(page.offset);
   return {
-    text: `SELECT ${CALL_SELECT} ${CALL_FROM} ${conditions} ORDER BY ${centralOrderBy(sort)} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    text: `SELECT c.id FROM ${SCHEMA}.calls c ${filter.portal ? PORTAL_JOIN : ''} ${conditionsSql} ORDER BY ${centralOrderBy(sort)} LIMIT ${limit} OFFSET ${offset}`,
     params,
   };
 }
 
-/** One page of the whole team's calls; `total` with the first page only, as locally (queryCalls). */
+/**
+ * Every operator in name order (NULLs first ascending, as SQLite sorts them; then the operators table's key), with
+ * how many of its calls match. Exported for the tests.
+ */
+export function centralOperatorCountsQuery(filter: LogFilter, descending: boolean): { text: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const bind = parameters(params);
+  const direction = descending ? 'DESC' : 'ASC';
+  const own = ['c.install_id = o.install_id', 'c.member_id = o.member_id', 'c.user_id = o.user_id', ...conditions(filter, bind)];
+  return {
+    text: `SELECT o.install_id::text AS "installId", o.member_id AS "memberId", o.user_id AS "userId",
+        (SELECT count(*) FROM ${SCHEMA}.calls c ${filter.portal ? PORTAL_JOIN : ''} WHERE ${own.join(' AND ')})::int8 AS n
+      FROM ${SCHEMA}.operators o
+      ORDER BY o.name ${direction} ${descending ? 'NULLS LAST' : 'NULLS FIRST'}, o.install_id ${direction}, o.member_id ${direction}, o.user_id ${direction}`,
+    params,
+  };
+}
+
+/**
+ * A page by operator: operators in name order, each one's calls by start time. No single index orders calls by
+ * their operator's name, so: count each operator's matching calls (index-only scans of calls_by_operator), find
+ * the operators the page spans, and take each one's part of the page from that index. Also answers the total.
+ */
+async function operatorPageIds(sql: Sql, filter: LogFilter, descending: boolean, page: { offset: number; limit: number }): Promise<{ ids: number[]; total: number }> {
+  const counts = centralOperatorCountsQuery(filter, descending);
+  const operators = await sql.query<{ installId: string; memberId: string; userId: string; n: number }>(counts.text, counts.params);
+  const direction = descending ? 'DESC' : 'ASC';
+  const ids: number[] = [];
+  let skip = page.offset;
+  for (const operator of operators) {
+    if (ids.length >= page.limit) break;
+    if (skip >= operator.n) {
+      skip -= operator.n;
+      continue;
+    }
+    const params: unknown[] = [];
+    const bind = parameters(params);
+    const own = [`c.install_id = ${bind(operator.installId)}`, `c.member_id = ${bind(operator.memberId)}`, `c.user_id = ${bind(operator.userId)}`, ...conditions(filter, bind)];
+    const take = Math.min(operator.n - skip, page.limit - ids.length);
+    const rows = await sql.query<{ id: number }>(
+      `SELECT c.id FROM ${SCHEMA}.calls c ${filter.portal ? PORTAL_JOIN : ''} WHERE ${own.join(' AND ')}
+       ORDER BY c.started_at ${direction}, c.id ${direction} LIMIT ${bind(take)} OFFSET ${bind(skip)}`,
+      params,
+    );
+    ids.push(...rows.map((r) => r.id));
+    skip = 0;
+  }
+  return { ids, total: operators.reduce((sum, o) => sum + o.n, 0) };
+}
+
+/** How many calls match: the calls table alone (and portals when filtered by one), from an index where one serves. */
+async function countCalls(sql: Sql, filter: LogFilter): Promise<number> {
+  const params: unknown[] = [];
+  const [row] = await sql.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${SCHEMA}.calls c ${filter.portal ? PORTAL_JOIN : ''} ${where(filter, parameters(params))}`, params);
+  return row?.n ?? 0;
+}
+
+/**
+ * One page of the whole team's calls; `total` with the first page only, as locally (queryCalls). The page's ids
+ * come first (from the sort's index), then those calls are read with their portal and operator.
+ */
 export async function centralQueryCalls(
   sql: Sql,
   filter: LogFilter,
   sort: { column: LogSortColumn; descending: boolean },
   page: { offset: number; limit: number },
 ): Promise<{ rows: LogCallView[]; total: number | null }> {
+  let ids: number[];
   let total: number | null = null;
-  if (page.offset === 0) {
-    const params: unknown[] = [];
-    const conditions = where(filter, params);
-    const portals = filter.portal ? `JOIN ${SCHEMA}.portals p ON p.install_id = c.install_id AND p.member_id = c.member_id` : '';
-    const [row] = await sql.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${SCHEMA}.calls c ${portals} ${conditions}`, params);
-    total = row?.n ?? 0;
+  if (sort.column === 'operator') {
+    const found = await operatorPageIds(sql, filter, sort.descending, page);
+    ids = found.ids;
+    if (page.offset === 0) total = found.total;
+  } else {
+    const { text, params } = centralPageQuery(filter, { column: sort.column, descending: sort.descending }, page);
+    ids = (await sql.query<{ id: number }>(text, params)).map((r) => r.id);
+    if (page.offset === 0) total = ids.length < page.limit ? ids.length : await countCalls(sql, filter);
   }
-  const { text, params } = centralPageQuery(filter, sort, page);
-  return { rows: await sql.query<LogCallView>(text, params), total };
+  if (ids.length === 0) return { rows: [], total };
+  const byId = new Map((await sql.query<LogCallView>(`SELECT ${CALL_SELECT} ${CALL_FROM} WHERE c.id = ANY($1::int8[])`, [ids])).map((row) => [row.id, row]));
+  return { rows: ids.map((id) => byId.get(id)).filter((row) => row !== undefined), total };
 }
 
 /** One call of the whole team (by its central id) with its events and intervals, as callTimeline. */
@@ -109,20 +172,39 @@ export async function centralCallTimeline(sql: Sql, id: number): Promise<CallTim
   return { call, events, intervals: summary.intervals };
 }
 
+/** Calls per query of the per-day totals (each with its events): bounds the memory one query's answer takes. */
+const TOTALS_PAGE = 10_000;
+
 /**
- * The whole team's totals per operator and local day, split at local midnight: the calls by start time, each
- * followed by its events in order (events_by_call), through a server-side cursor so memory holds one batch.
+ * The whole team's totals per operator and local day, split at local midnight: the calls by start time, each with
+ * its events in order as one JSON array (events_by_call; no sort of all the events, one row per call), read in
+ * pages of calls that follow each other by (start, PC, PC's id), so memory holds one page.
  */
-export async function centralDailyTotals(sql: Sql, filter: LogFilter, timeZone: string): Promise<DailyTotal[]> {
-  const params: unknown[] = [];
-  const conditions = where(filter, params);
-  const text = `SELECT c.id, c.started_at AS "startedAt", c.duration_ms AS "durationMs", c.user_id AS "operatorId", o.name AS "operatorName",
-      e.at, e.name, e.payload ${CALL_FROM}
-      LEFT JOIN ${SCHEMA}.events e ON e.install_id = c.install_id AND e.member_id = c.member_id AND e.call_id = c.call_id
-      ${conditions} ORDER BY c.started_at, c.id, e.at, e.local_id`;
+export async function centralDailyTotals(sql: Sql, filter: LogFilter, timeZone: string, pageCalls = TOTALS_PAGE): Promise<DailyTotal[]> {
   const builder = new DailyTotalsBuilder(timeZone);
-  for await (const batch of sql.cursor<TotalsRow>(text, params, FETCH_ROWS)) {
-    for (const row of batch) builder.add(row);
+  let after: { startedAt: number; installId: string; localId: number } | null = null;
+  for (;;) {
+    const params: unknown[] = [];
+    const bind = parameters(params);
+    const clauses = conditions(filter, bind);
+    if (after) clauses.push(`(c.started_at, c.install_id, c.local_id) > (${bind(after.startedAt)}, ${bind(after.installId)}::uuid, ${bind(after.localId)})`);
+    const rows = await sql.query<{ id: number; startedAt: number; durationMs: number; operatorId: string; operatorName: string | null; installId: string; localId: number; events: Array<[number, string, string | null]> | null }>(
+      `SELECT c.id, c.started_at AS "startedAt", c.duration_ms AS "durationMs", c.user_id AS "operatorId", o.name AS "operatorName",
+          c.install_id::text AS "installId", c.local_id AS "localId",
+          (SELECT json_agg(json_build_array(e.at, e.name, e.payload) ORDER BY e.at, e.local_id) FROM ${SCHEMA}.events e
+            WHERE e.install_id = c.install_id AND e.member_id = c.member_id AND e.call_id = c.call_id) AS events
+        ${CALL_FROM} ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}
+        ORDER BY c.started_at, c.install_id, c.local_id LIMIT ${bind(pageCalls)}`,
+      params,
+    );
+    for (const call of rows) {
+      const base = { id: call.id, startedAt: call.startedAt, durationMs: call.durationMs, operatorId: call.operatorId, operatorName: call.operatorName };
+      if (!call.events) builder.add({ ...base, at: null, name: null, payload: null });
+      else for (const [at, name, payload] of call.events) builder.add({ ...base, at, name, payload });
+    }
+    if (rows.length < pageCalls) break;
+    const last = rows[rows.length - 1]!;
+    after = { startedAt: last.startedAt, installId: last.installId, localId: last.localId };
   }
   return builder.result();
 }

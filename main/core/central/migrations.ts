@@ -143,4 +143,16 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
   CREATE INDEX calls_by_gap ON ${SCHEMA}.calls (gap_ms, id);
   CREATE INDEX events_by_call ON ${SCHEMA}.events (install_id, member_id, call_id, at, local_id);
   `,
+  // 3: the whole-team view's pages from index-only scans (central-log.ts picks a page's ids from the index of its
+  // sort, then reads those calls): the start-time index carries the central id, the muted-share index the two
+  // columns its expression reads (PostgreSQL answers an expression index from the index alone only then), and
+  // each operator's calls by start time, keyed as the operators table is (the sort by operator walks operators
+  // in name order, each one's calls from this index).
+  `
+  DROP INDEX ${SCHEMA}.calls_by_start;
+  CREATE INDEX calls_by_start ON ${SCHEMA}.calls (started_at, install_id, local_id) INCLUDE (id);
+  DROP INDEX ${SCHEMA}.calls_by_muted_share;
+  CREATE INDEX calls_by_muted_share ON ${SCHEMA}.calls ((muted_ms::float8 / greatest(duration_ms, 1)), id) INCLUDE (muted_ms, duration_ms);
+  CREATE INDEX calls_by_operator ON ${SCHEMA}.calls (install_id, member_id, user_id, started_at, id);
+  `,
 ];

@@ -40,8 +40,9 @@ export interface InitResult {
 /**
  * Creates or upgrades the schema and the two group roles, in one transaction (a failure changes nothing),
  * serialised against a concurrent init by an advisory lock. A newer schema than this code knows is refused.
+ * `upTo` stops at an older version (for tests of an upgrade).
  */
-export async function centralInit(sql: Sql, appVersion: string): Promise<InitResult> {
+export async function centralInit(sql: Sql, appVersion: string, upTo = KNOWN_CENTRAL_VERSION): Promise<InitResult> {
   return sql.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('${SCHEMA}.init'))`);
     await tx.query(`
@@ -62,11 +63,12 @@ export async function centralInit(sql: Sql, appVersion: string): Promise<InitRes
     const [row] = await tx.query<{ version: number }>(`SELECT coalesce(max(version), 0)::int AS version FROM ${SCHEMA}.schema_version`);
     const from = row?.version ?? 0;
     if (from > KNOWN_CENTRAL_VERSION) throw newerSchema(from);
-    for (let version = from + 1; version <= KNOWN_CENTRAL_VERSION; version += 1) {
+    const to = Math.max(from, Math.min(upTo, KNOWN_CENTRAL_VERSION));
+    for (let version = from + 1; version <= to; version += 1) {
       await tx.query(CENTRAL_MIGRATIONS[version - 1] as string);
       await tx.query(`INSERT INTO ${SCHEMA}.schema_version (version, app_version) VALUES ($1, $2)`, [version, appVersion]);
     }
-    return { from, to: KNOWN_CENTRAL_VERSION };
+    return { from, to };
   });
 }
 
