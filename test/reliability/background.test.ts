@@ -96,8 +96,10 @@ describe('a hidden, throttled Bitrix24 tab', () => {
     const latency = await callLatency(dataDir, portal, 'bg-call-1');
     console.log(`background: hidden ${hiddenFor.toFixed(0)} s, a 1 s timer ran ${ticks} times, sockets opened ${sockets.opened} (closed ${sockets.closed}), call from the hidden tab reached the app in ${latency} ms`);
     expect(await portal.visibility()).toBe('hidden');
-    // Throttled for real: far fewer ticks than seconds (intensive throttling runs such timers once a minute).
-    if (HIDDEN_SECONDS >= 120) expect(ticks).toBeLessThan(hiddenFor / 4);
+    // Throttled for real: far fewer ticks than seconds. Intensive throttling runs such timers once a minute (11–13
+    // ticks in 240 s here); on a loaded machine it was seen to start later (62 ticks). Plain background throttling
+    // would still run it about once a second.
+    if (HIDDEN_SECONDS >= 120) expect(ticks).toBeLessThan(hiddenFor / 2);
     expect(sockets).toEqual({ opened: 1, closed: 0 });
     expect(latency).toBeLessThan(1_000);
     await portal.evaluate(`document.querySelector('#hangup').click(); true`);
