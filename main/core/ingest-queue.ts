@@ -1,6 +1,7 @@
 // Group commit: events that arrive in the same turn of the event loop, from any number of tabs, are stored in
 // one transaction and acknowledged together after its commit. With one tab sending one event at a time this
-// adds a single `setImmediate` hop; with many tabs at once it saves an fsync per event. The calls' figures,
+// adds a single `setImmediate` hop; with many tabs at once it saves an fsync per event. The state (the tray, the
+// microphone) hears of the change before the commit's fsync: what the card did is true already. The calls' figures,
 // computed in memory as the events are stored, are written to the calls table after the acks have gone out:
 // at once for a call that ended (an export run right after sees it), within FIGURES_DELAY_MS for calls going on,
 // so events coming one by one share one write.
@@ -29,7 +30,10 @@ export class IngestQueue {
   private figuresSoon: NodeJS.Immediate | undefined;
   private readonly onError: (error: unknown) => void;
 
-  /** `onError`: writing the figures failed (they stay in memory and are tried again with the next events). */
+  /**
+   * `onStored` hears the calls that changed, before their events' commit; `onError`: it threw, or writing the
+   * figures failed (they stay in memory and are tried again with the next events).
+   */
   constructor(store: SessionStore, onStored: (changed: readonly CallUpdate[]) => void, onError: (error: unknown) => void = () => {}) {
     this.store = store;
     this.onStored = onStored;
@@ -63,7 +67,8 @@ export class IngestQueue {
       let outcomes: IngestOutcome[];
       let changed: readonly CallUpdate[] = [];
       try {
-        const result = this.store.ingestBatch(batch);
+        // The state changes before the commit's fsync; the acks (below) only after it.
+        const result = this.store.ingestBatch(batch, (calls) => this.tell(calls));
         outcomes = result.results.map((r) => ('error' in r ? { ok: false, error: r.error } : { ok: true, duplicate: r.duplicate }));
         changed = result.changed;
       } catch (error) {
@@ -71,11 +76,20 @@ export class IngestQueue {
         const failure = error instanceof Error ? error : new Error(String(error));
         outcomes = batch.map(() => ({ ok: false, error: failure }));
       }
-      if (changed.length > 0) this.onStored(changed);
       batch.forEach((item, i) => item.resolve(outcomes[i] as IngestOutcome));
       if (changed.length > 0) this.scheduleFigures(changed.some((c) => c.call.endedAt !== null));
     }
     for (const fn of this.afterFlush.splice(0)) fn();
+  }
+
+  /** A fault in what follows the state (the tray, a broadcast) must not undo storing the events. */
+  private tell(calls: readonly CallUpdate[]): void {
+    if (calls.length === 0) return;
+    try {
+      this.onStored(calls);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   /** Stores what is queued and writes every call's figures now (before shutdown). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { NormalizedEvent } from '../../common/card-events.ts';
 import { normalizeEventPayload } from '../../common/card-events.ts';
 import { openDatabase, NewerSchemaError } from '../../main/core/store/database.ts';
@@ -290,6 +291,35 @@ describe('figures computed in memory as events are stored, written after the ack
     store.writeFigures();
     expect(store.unwrittenFigures).toBe(0);
     expect(rowFigures(store.db, id)).toMatchObject({ endedAt: T0 + 30_000, mutedMs: 20_000, endReason: 'hangup' });
+  });
+
+  it('are told before the commit (the state may show them at once), and told again as stored if the commit fails', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
+    const item = (eventId: string, muted: boolean, seconds: number) => ({
+      frameId: frame.id,
+      incoming: { eventId, seq: seconds + 1, clientAt: T0 + seconds * 1000, at: T0 + seconds * 1000, receivedAt: T0, event: normalized('muteButtonClick', muted) },
+    });
+    const reader = new Database(store.file, { readonly: true });
+    const committed = (eventId: string) => reader.prepare('SELECT count(*) FROM events WHERE event_id = ?').pluck().get(eventId);
+    const heard: Array<{ muted: boolean; committed: unknown }> = [];
+    store.ingestBatch([item('m1', true, 10)], (changed) => heard.push({ muted: changed[0]!.summary.muted, committed: committed('m1') }));
+    expect(heard).toEqual([{ muted: true, committed: 0 }]);
+    expect(committed('m1')).toBe(1);
+
+    // A commit that fails (here a foreign key checked at commit, broken by a write in the callback): the calls are
+    // told again as the database holds them, and nothing of the batch is kept.
+    store.db.pragma('defer_foreign_keys = ON');
+    heard.length = 0;
+    const breakCommit = () => store.db.prepare("INSERT INTO events (event_id, frame_id, name, source, at, received_at) VALUES ('orphan', 9999, 'x', 'system', 0, 0)").run();
+    expect(() => store.ingestBatch([item('m2', false, 20)], (changed) => {
+      heard.push({ muted: changed[0]!.summary.muted, committed: committed('m2') });
+      if (heard.length === 1) breakCommit();
+    })).toThrow(/FOREIGN KEY/);
+    expect(heard).toEqual([{ muted: false, committed: 0 }, { muted: true, committed: 0 }]);
+    expect(store.summary(store.openCalls()[0]!.id).muted).toBe(true);
+    reader.close();
   });
 
   it('a crash before they are written is repaired from the events when the store opens again', () => {

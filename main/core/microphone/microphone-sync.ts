@@ -70,6 +70,8 @@ export class MicrophoneSync {
   private disagreeingSince: number | null = null;
   /** Operations on the device run one at a time, in order, so a reading never overtakes a change. */
   private queue: Promise<void> = Promise.resolve();
+  /** Tasks queued or running. */
+  private tasks = 0;
   private readonly listeners = new Set<() => void>();
   private unsubscribers: Array<() => void> = [];
   private stopped = false;
@@ -294,8 +296,12 @@ export class MicrophoneSync {
   }
 
   private serial(task: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(() => (this.stopped ? undefined : task()));
-    this.queue = next.catch(() => {});
+    const run = (): Promise<void> => (this.stopped ? Promise.resolve() : task());
+    // With nothing before it, a task starts at once: a card's mute reaches the device while the event that asked
+    // for it is still being committed (the state hears of it before the commit's fsync).
+    const next = this.tasks === 0 ? run() : this.queue.then(run);
+    this.tasks += 1;
+    this.queue = next.catch(() => {}).finally(() => (this.tasks -= 1));
     return next;
   }
 

@@ -342,8 +342,16 @@ export class SessionStore {
    * Stores several events in one transaction: one commit (one fsync) for all of them, so many tabs sending at
    * once cost little more than one. Each event is its own savepoint: one that fails is rolled back alone and
    * reported in its slot. Each changed call's figures are recomputed once, at the end.
+   *
+   * `beforeCommit` hears the changed calls as soon as they are known, before the commit and its fsync: what the
+   * card did is true whether or not the disk keeps up, so the state and the tray may show it at once (the acks
+   * wait for this method to return). Writes it makes join the transaction. If the commit then fails, it hears the
+   * calls again as the database holds them.
    */
-  ingestBatch(items: ReadonlyArray<{ frameId: number; incoming: IncomingEvent }>): BatchResult {
+  ingestBatch(
+    items: ReadonlyArray<{ frameId: number; incoming: IncomingEvent }>,
+    beforeCommit?: (changed: readonly CallUpdate[]) => void,
+  ): BatchResult {
     const dirty = new Set<number>();
     try {
       return this.db
@@ -362,12 +370,19 @@ export class SessionStore {
               return { error: error instanceof Error ? error : new Error(String(error)) };
             }
           });
-          return { results, changed: [...dirty].map((id) => this.computeFigures(id)) };
+          const changed = [...dirty].map((id) => this.computeFigures(id));
+          beforeCommit?.(changed);
+          return { results, changed };
         })
         .immediate();
     } catch (error) {
       // The commit failed: nothing of the batch is stored, so what memory learnt from it is read again.
       for (const id of dirty) this.recomputeFromDatabase(id);
+      const asStored = [...dirty].flatMap((id) => {
+        const summary = this.unwritten.get(id);
+        return summary ? [{ call: this.callWithFigures(id, summary), summary }] : [];
+      });
+      if (asStored.length > 0) beforeCommit?.(asStored);
       throw error;
     }
   }
