@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { openForExport, streamExport } from '../../main/core/export/export-log.ts';
 import { queryCalls } from '../../main/core/log/session-log.ts';
@@ -125,4 +125,19 @@ describe('long exports', () => {
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(dataDir).filter((f) => f.includes('.partial'))).toEqual([]);
   }, 60_000);
+
+  it.each(['csv', 'xlsx'] as const)('a cancelled %s export does not wait for an output that stopped taking data (a hung share)', async (format) => {
+    const dataDir = tempDir();
+    seedStore(dataDir, { calls: 2_000, events: 20_000 });
+    const db = openForExport(dataDir);
+    const cancel = new AbortController();
+    // An output whose writes never complete, as a file on a network share that went away: once its buffer is
+    // full, it never drains. The cancel comes once the export is waiting on it.
+    const stalled = new Writable({ highWaterMark: 16 * 1024, write: () => setImmediate(() => cancel.abort(new Error('cancelled by the supervisor'))) });
+    try {
+      await expect(streamExport(db, { format, kind: 'events', timeZone: 'UTC', signal: cancel.signal }, stalled)).rejects.toThrow('cancelled by the supervisor');
+    } finally {
+      db.close();
+    }
+  });
 });

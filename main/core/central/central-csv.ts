@@ -13,6 +13,7 @@
 import type { Writable } from 'node:stream';
 import type { Cell, Column } from '../export/columns.ts';
 import { csvCell } from '../export/export-log.ts';
+import { writeOrWait } from '../export/output.ts';
 import { cachedOffset, isFormattableInstant } from '../export/time-zone.ts';
 
 export interface CopyField {
@@ -135,22 +136,6 @@ export interface CopyCsvWriter {
   end(stream: Writable): Promise<void> | null;
 }
 
-function written(stream: Writable, chunk: Buffer): Promise<void> | null {
-  if (stream.write(chunk)) return null;
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      stream.off('drain', onDrain);
-      reject(error);
-    };
-    const onDrain = (): void => {
-      stream.off('error', onError);
-      resolve();
-    };
-    stream.once('drain', onDrain);
-    stream.once('error', onError);
-  });
-}
-
 /** The CSV writer for COPY rows of `fields`, writing `columns`; null where the columns do not fit (see `plan`). */
 export function compileCopyCsv(fields: readonly CopyField[], columns: ReadonlyArray<Column<unknown>>, delimiter: ',' | ';', timeZone: string): CopyCsvWriter | null {
   const steps = plan(fields, columns);
@@ -175,7 +160,7 @@ export function compileCopyCsv(fields: readonly CopyField[], columns: ReadonlyAr
     const full = out.subarray(0, used);
     out = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
     used = 0;
-    return full.length > 0 ? written(stream, full) : null;
+    return full.length > 0 ? writeOrWait(stream, full) : null;
   };
 
   const writeAscii = (text: string, p: number): number => {

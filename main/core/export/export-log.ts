@@ -14,6 +14,7 @@ import { formatInstant, isFormattableInstant } from './time-zone.ts';
 import { inBatches, type RowBatches } from './row-batches.ts';
 import { writeXlsx } from './xlsx-writer.ts';
 import { compileCsvRow } from './csv-row-writer.ts';
+import { writeOrWait } from './output.ts';
 
 export const EXPORT_FORMATS = ['csv', 'xlsx', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -181,22 +182,6 @@ export function serializer<Row>(columns: ReadonlyArray<Column<Row>>, options: Pi
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function write(stream: Writable, text: string | Buffer): Promise<void> | null {
-  if (stream.write(text)) return null;
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      stream.off('drain', onDrain);
-      reject(error);
-    };
-    const onDrain = (): void => {
-      stream.off('error', onError);
-      resolve();
-    };
-    stream.once('drain', onDrain);
-    stream.once('error', onError);
-  });
-}
-
 /**
  * How many rows an export will write, for its progress: the query's conditions without its sort, and only the joins
  * a condition needs (every event has its frame, operator and portal: foreign keys are enforced).
@@ -274,6 +259,7 @@ export async function streamExport(from: Database.Database | ExportSource, optio
       ],
       options.timeZone,
       counter.tick,
+      options.signal,
     );
     return counter.done();
   }
@@ -288,7 +274,7 @@ export async function streamExport(from: Database.Database | ExportSource, optio
   let used = buffer.write(header);
   if (options.format === 'csv' && source.writeCsv) {
     // The header first (the stream keeps that buffer), then the source's own lines.
-    await write(stream, buffer.subarray(0, used));
+    await writeOrWait(stream, buffer.subarray(0, used), options.signal);
     buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     used = 0;
     const own = source.writeCsv(options.kind, { delimiter: options.csvDelimiter ?? ',', timeZone: options.timeZone }, stream, counter.tick);
@@ -302,7 +288,7 @@ export async function streamExport(from: Database.Database | ExportSource, optio
     const full = buffer.subarray(0, used);
     buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     used = 0;
-    return write(stream, full);
+    return writeOrWait(stream, full, options.signal);
   };
   // Leaving the loop early (an error, a cancel) closes the batches, and so the statement or cursor behind them.
   for await (const batch of rows) {
@@ -315,7 +301,7 @@ export async function streamExport(from: Database.Database | ExportSource, optio
         // Let the event loop breathe between chunks: a cancel (Ctrl+C) and the file's I/O get their turn.
         await (wait ?? yieldToEventLoop());
         if (line.length * 3 > CHUNK_BYTES) {
-          await write(stream, line);
+          await writeOrWait(stream, line, options.signal);
           continue;
         }
       }

@@ -103,8 +103,8 @@ export interface SheetSpec<Row> {
  * Writes a workbook with the given sheets to `out` (which the caller ends). `onRow` is called after each row,
  * and may throw to cancel. Returns the number of data rows per sheet.
  */
-export async function writeXlsx(out: Writable, sheets: ReadonlyArray<SheetSpec<unknown>>, timeZone: string, onRow?: () => void): Promise<number[]> {
-  const zip = new ZipWriter(out);
+export async function writeXlsx(out: Writable, sheets: ReadonlyArray<SheetSpec<unknown>>, timeZone: string, onRow?: () => void, signal?: AbortSignal): Promise<number[]> {
+  const zip = new ZipWriter(out, signal);
   await zip.add('[Content_Types].xml', CONTENT_TYPES(sheets.length));
   await zip.add('_rels/.rels', ROOT_RELS);
   await zip.add('xl/styles.xml', STYLES);

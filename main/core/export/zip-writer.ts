@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import type { TransformOptions, Writable } from 'node:stream';
 import { createDeflateRaw, crc32, type ZlibOptions } from 'node:zlib';
+import { drained, untilAborted, writeOrWait } from './output.ts';
 
 const LIMIT = 0xffffffff;
 
@@ -29,13 +30,17 @@ export class ZipWriter {
   private written = 0;
   private readonly stamp = dosTime(new Date());
 
-  constructor(out: Writable) {
+  private readonly signal: AbortSignal | undefined;
+
+  /** `signal`: a cancel stops waiting for a stalled output. */
+  constructor(out: Writable, signal?: AbortSignal) {
     this.out = out;
+    this.signal = signal;
   }
 
   private async raw(data: Buffer): Promise<void> {
     this.written += data.length;
-    if (!this.out.write(data)) await once(this.out, 'drain');
+    await writeOrWait(this.out, data, this.signal);
   }
 
   /** Starts an entry; write its content with `write`, then `close` it. One entry at a time. */
@@ -68,11 +73,11 @@ export class ZipWriter {
         entry.crc = crc32(data, entry.crc);
         entry.size += data.length;
         if (entry.size > LIMIT) throw new Error(`${name} is larger than 4 GiB, which this writer cannot store`);
-        if (!deflate.write(data)) await once(deflate, 'drain');
+        if (!deflate.write(data)) await drained(deflate, this.signal);
       },
       close: async () => {
         deflate.end();
-        await once(deflate, 'end');
+        await untilAborted(once(deflate, 'end', this.signal ? { signal: this.signal } : {}), this.signal);
         deflate.unpipe(this.out);
         const descriptor = Buffer.alloc(16);
         descriptor.writeUInt32LE(0x08074b50, 0);
