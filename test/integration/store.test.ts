@@ -322,6 +322,17 @@ describe('figures computed in memory as events are stored, written after the ack
     reader.close();
   });
 
+  it('written from inside a transaction (SQLite refuses to change the sync level there), they go with its commit', () => {
+    const store = openStore();
+    const frame = setup(store);
+    ingest(store, frame.id, 'initialized', { CALL_ID: 'c1' }, 0);
+    const id = store.openCalls()[0]!.id;
+    ingest(store, frame.id, 'muteButtonClick', true, 10);
+    store.db.transaction(() => store.writeFigures())();
+    expect(store.unwrittenFigures).toBe(0);
+    expect(rowFigures(store.db, id)).toMatchObject({ muteCount: 1 });
+  });
+
   it('a crash before they are written is repaired from the events when the store opens again', () => {
     const dir = tempDir();
     const store = SessionStore.openInDir(dir);

@@ -503,22 +503,25 @@ export class SessionStore {
    */
   writeFigures(): void {
     if (this.unwritten.size === 0) return;
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.db
-        .transaction(() => {
-          for (const [id, figures] of this.unwritten) this.updateFigures(id, figures);
-          this.stmts.setFiguresWrittenThrough.run();
-        })
-        .immediate();
-    } finally {
-      this.db.pragma('synchronous = FULL');
+    const write = this.db.transaction(() => {
+      for (const [id, figures] of this.unwritten) this.updateFigures(id, figures);
+      this.stmts.setFiguresWrittenThrough.run();
+    });
+    // Inside a transaction under way (SQLite refuses to change the level there), the figures go with its commit.
+    if (this.db.inTransaction) write();
+    else {
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        write.immediate();
+      } finally {
+        this.db.pragma('synchronous = FULL');
+      }
     }
     // An ended call rarely changes again (a late replay reads it back).
     for (const [id, figures] of this.unwritten) if (figures.endedAt !== null) this.timelines.forget(id);
     this.unwritten.clear();
     const now = Date.now();
-    if (now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) {
+    if (!this.db.inTransaction && now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) {
       this.lastCheckpointAt = now;
       // PASSIVE: copies what no reader still needs, never waits for one (an export may be reading).
       this.db.pragma('wal_checkpoint(PASSIVE)');
