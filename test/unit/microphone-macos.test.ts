@@ -2,8 +2,11 @@
 // (four-char selectors and scopes, 'who?' for a property an object lacks, '!obj' for an object that is gone,
 // listener procs called after the change, on the HAL's thread), plus the plumbing's pure helpers against known bytes.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MicrophoneError } from '../../main/core/microphone/microphone-port.ts';
+import { CLAIM_FILE, MicrophoneSync } from '../../main/core/microphone/microphone-sync.ts';
+import { MicrophoneError, type MicrophonePort } from '../../main/core/microphone/microphone-port.ts';
 import { openMacCoreAudio, type MacCoreAudioNative, type PropertyAddress } from '../../main/core/microphone/macos-coreaudio.ts';
 import { loadKoffi } from '../../main/core/microphone/windows-com.ts';
 import {
@@ -27,6 +30,7 @@ import {
   osStatusText,
   propertyAddressBytes,
 } from '../../main/core/microphone/macos-native.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // A stand-in HAL. Object ids are small integers as on a real Mac (the system object is 1); UIDs and names are the
@@ -363,6 +367,117 @@ describe('macOS CoreAudio adapter', () => {
     await mic.close();
     expect(hal.listeners.size).toBe(0);
     await expect(mic.read(DEFAULT)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The app's side: MicrophoneSync keeps the claim file; a run that "crashes" is one whose sync is dropped without
+// stop, and the next run is a new adapter over a new HAL connection (a new process) and the same data folder.
+
+const tempDir = useTempDirs();
+const BUILTIN_UID = 'BuiltInMicrophoneDevice';
+
+/** A Mac whose only microphone is the built-in one: an input volume, no mute control. */
+function builtinOnly(volume: number): FakeHal {
+  const hal = new FakeHal();
+  hal.add({ objectId: BUILTIN, uid: BUILTIN_UID, name: 'MacBook Pro Microphone', mute: 'absent', volume });
+  hal.defaultInput = BUILTIN;
+  return hal;
+}
+
+/** MicrophoneSync as `serve` runs it, with no call going on. */
+function syncOver(port: MicrophonePort, dataDir: string): MicrophoneSync {
+  return new MicrophoneSync({
+    port,
+    choice: DEFAULT,
+    endOfCall: 'app',
+    dataDir,
+    now: Date.now,
+    view: () => ({ state: 'waiting', connectedFrames: 0, asleepFrames: 0, call: null }),
+    onViewChange: () => () => {},
+    record: () => {
+      throw new Error('no call to record');
+    },
+    apply: () => {},
+    commandCard: async () => undefined,
+    log: () => {},
+  });
+}
+
+const claimOn = (dataDir: string): unknown => JSON.parse(readFileSync(path.join(dataDir, CLAIM_FILE), 'utf8'));
+
+describe('macOS volume fallback across a crash of the app', () => {
+  it('keeps the level in the claim before the volume goes to 0, and the next start gives it back at that level', async () => {
+    const dataDir = tempDir();
+    const hal = builtinOnly(0.62);
+    // What is on disk when the volume is set to 0: the claim must already name the device and its level.
+    const onDiskAtZero: unknown[] = [];
+    const realSet = hal.setFloat32.bind(hal);
+    hal.setFloat32 = async (objectId, a, value) => {
+      if (value === 0) onDiskAtZero.push(existsSync(path.join(dataDir, CLAIM_FILE)) ? claimOn(dataDir) : null);
+      return realSet(objectId, a, value);
+    };
+    const first = syncOver(openMacCoreAudio({ native: hal }), dataDir);
+    await first.start();
+    await first.setFromCommand(true, 'hotkey');
+    expect(hal.devices.get(BUILTIN)!.volume).toBe(0);
+    expect(onDiskAtZero).toEqual([{ devices: [{ id: BUILTIN_UID, name: 'MacBook Pro Microphone', restore: { volume: 0.62 } }], mutedAt: expect.any(Number) }]);
+
+    // The app crashes: no stop, no unmute. The next run starts with the device still at 0.
+    const next = builtinOnly(0);
+    const second = syncOver(openMacCoreAudio({ native: next }), dataDir);
+    await second.start();
+    expect(next.devices.get(BUILTIN)!.volume).toBe(0.62);
+    expect(next.sets).toEqual(['MacBook Pro Microphone:volume=0.62']);
+    expect(existsSync(path.join(dataDir, CLAIM_FILE))).toBe(false);
+    expect(second.status()).toMatchObject({ device: 'MacBook Pro Microphone', muted: false, controlledByApp: false, error: null });
+    await second.stop();
+  });
+
+  it('a claim written before the level was kept (or with a level that makes no sense) still gives the device back, at the default', async () => {
+    for (const restore of [undefined, { volume: 7 }, { volume: 'loud' }, [0.5]]) {
+      const dataDir = tempDir();
+      writeFileSync(path.join(dataDir, CLAIM_FILE), JSON.stringify({ devices: [{ id: BUILTIN_UID, name: 'MacBook Pro Microphone', restore }], mutedAt: Date.now() - 60_000 }));
+      const hal = builtinOnly(0);
+      const sync = syncOver(openMacCoreAudio({ native: hal, unmuteVolume: 0.75 }), dataDir);
+      await sync.start();
+      expect(hal.devices.get(BUILTIN)!.volume, JSON.stringify(restore)).toBe(0.75);
+      expect(existsSync(path.join(dataDir, CLAIM_FILE))).toBe(false);
+      await sync.stop();
+    }
+  });
+
+  it('within one run, unmuting gives back the level the device had, and muting a device already at 0 keeps the kept level', async () => {
+    const dataDir = tempDir();
+    const hal = builtinOnly(0.62);
+    const sync = syncOver(openMacCoreAudio({ native: hal }), dataDir);
+    await sync.start();
+    await sync.setFromCommand(true, 'hotkey');
+    await sync.setFromCommand(true, 'tray');
+    expect(claimOn(dataDir)).toMatchObject({ devices: [{ id: BUILTIN_UID, restore: { volume: 0.62 } }] });
+    await sync.setFromCommand(false, 'hotkey');
+    expect(hal.devices.get(BUILTIN)!.volume).toBe(0.62);
+    expect(existsSync(path.join(dataDir, CLAIM_FILE))).toBe(false);
+    await sync.stop();
+  });
+
+  it('a level that cannot be made durable leaves the device alone (the adapter asks before it sets 0)', async () => {
+    const hal = builtinOnly(0.62);
+    const mic = openMacCoreAudio({ native: hal });
+    const beforeMute = async () => {
+      throw new Error('ENOSPC: no space left on device');
+    };
+    await expect(mic.setMuted(DEFAULT, true, { beforeMute })).rejects.toMatchObject({ code: 'failed', message: expect.stringContaining('ENOSPC') });
+    expect(hal.devices.get(BUILTIN)!.volume).toBe(0.62);
+    expect(hal.sets).toEqual([]);
+  });
+
+  it('devices with a mute control ask for nothing to be kept', async () => {
+    const hal = desk();
+    const kept: unknown[] = [];
+    await openMacCoreAudio({ native: hal }).setMuted(DEFAULT, true, { beforeMute: (device, restore) => void kept.push([device.id, restore]) });
+    expect(hal.devices.get(JABRA)).toMatchObject({ muted: 1, volume: 1 });
+    expect(kept).toEqual([]);
   });
 });
 

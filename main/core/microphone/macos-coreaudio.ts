@@ -9,6 +9,8 @@ import {
   type MicrophoneDevice,
   type MicrophonePort,
   type MicrophoneReading,
+  type RestoreState,
+  type SetMutedOptions,
 } from './microphone-port.ts';
 import { ChangeListeners } from './change-listeners.ts';
 import {
@@ -74,8 +76,8 @@ export interface MacCoreAudioNative {
 export interface MacCoreAudioOptions {
   /** The CoreAudio calls; by default the real ones (koffi, loaded when the adapter first needs them). */
   native?: MacCoreAudioNative;
-  /** Input volume to restore on unmute, on the volume fallback path, when the app never saw the device's volume
-   * before it was 0 (it was muted before the app started). Default 0.75. */
+  /** Input volume to restore on unmute, on the volume fallback path, when neither this run nor the caller's restore
+   * state knows the device's volume before it was 0 (it was at 0 before the app first saw it). Default 0.75. */
   unmuteVolume?: number;
 }
 
@@ -93,6 +95,12 @@ const NAME = global(kAudioObjectPropertyName);
 const UID = global(kAudioDevicePropertyDeviceUID);
 const MUTE = input(kAudioDevicePropertyMute);
 const VOLUME = input(kAudioDevicePropertyVolumeScalar);
+
+/** The level kept for a device muted through its input volume; anything else (a hand-edited file) is ignored. */
+function volumeIn(restore: RestoreState | undefined): number | undefined {
+  const volume = restore?.volume;
+  return typeof volume === 'number' && volume > 0 && volume <= 1 ? volume : undefined;
+}
 
 function statusOf(err: unknown): number | null {
   return err instanceof OSStatusError ? err.status : null;
@@ -123,7 +131,8 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   private readonly unmuteVolume: number;
   private started: Promise<MacCoreAudioNative> | null = null;
   private readonly controls = new Map<number, Control>();
-  /** Volume fallback: the input volume each device had before the app set it to 0, by UID. */
+  /** Volume fallback: the input volume each device had before the app set it to 0, by UID (this run only; the caller
+   * keeps it across restarts through `SetMutedOptions`). */
   private readonly volumeBeforeMute = new Map<string, number>();
   private readonly listeners = new ChangeListeners();
   private readonly systemRemovers: Array<() => Promise<void>> = [];
@@ -247,7 +256,7 @@ class MacCoreAudioMicrophone implements MicrophonePort {
     }
   }
 
-  async setMuted(choice: DeviceChoice, muted: boolean): Promise<MicrophoneReading> {
+  async setMuted(choice: DeviceChoice, muted: boolean, options: SetMutedOptions = {}): Promise<MicrophoneReading> {
     const native = await this.ensureStarted();
     try {
       return await this.retryOnce(async () => {
@@ -255,18 +264,23 @@ class MacCoreAudioMicrophone implements MicrophonePort {
         if (!device) throw new MicrophoneError('no_device', choice.kind === 'named' ? `No microphone named "${choice.name}"` : 'There is no default microphone');
         const control = await this.control(native, device.objectId);
         if (control === 'none') throw new MicrophoneError('failed', `"${device.name}" has neither an input mute nor an input volume control`);
-        // Record what we are about to make true, so the listener's echo of our own change is not news.
-        const w = this.watched.get(device.objectId);
-        if (w) w.muted = muted;
         if (control === 'mute') {
+          this.expectMuted(device, muted);
           await native.setUInt32(device.objectId, MUTE, muted ? 1 : 0);
         } else if (muted) {
           const volume = await native.getFloat32(device.objectId, VOLUME);
-          if (volume > 0) this.volumeBeforeMute.set(device.id, volume);
+          if (volume > 0) {
+            // The level must outlive a crash of the app before the device goes to 0: only the caller can keep it.
+            await options.beforeMute?.({ id: device.id, name: device.name, isDefault: device.isDefault }, { volume });
+            this.volumeBeforeMute.set(device.id, volume);
+          }
+          this.expectMuted(device, true);
           await native.setFloat32(device.objectId, VOLUME, 0);
         } else {
           const volume = await native.getFloat32(device.objectId, VOLUME);
-          if (volume === 0) await native.setFloat32(device.objectId, VOLUME, this.volumeBeforeMute.get(device.id) ?? this.unmuteVolume);
+          const before = this.volumeBeforeMute.get(device.id) ?? volumeIn(options.restoreFor?.(device.id)) ?? this.unmuteVolume;
+          this.expectMuted(device, false);
+          if (volume === 0) await native.setFloat32(device.objectId, VOLUME, before);
           this.volumeBeforeMute.delete(device.id);
         }
         return this.readDevice(native, choice);
@@ -274,6 +288,12 @@ class MacCoreAudioMicrophone implements MicrophonePort {
     } catch (err) {
       throw toMicrophoneError(err, muted ? 'Muting the microphone' : 'Unmuting the microphone');
     }
+  }
+
+  /** Records what we are about to make true, so the listener's echo of our own change is not news. */
+  private expectMuted(device: Device, muted: boolean): void {
+    const w = this.watched.get(device.objectId);
+    if (w) w.muted = muted;
   }
 
   subscribe(onChange: () => void): () => void {

@@ -20,6 +20,24 @@ export interface MicrophoneReading {
   muted: boolean | null;
 }
 
+/**
+ * What an adapter needs to give a device back as it was when it cannot be given back by unmuting alone: on macOS a
+ * device without a mute control is muted by setting its input volume to 0, so giving it back means the level it
+ * had (`{ volume: 0.62 }`). Opaque to the core, which only keeps it durable; flat JSON, so it survives a restart.
+ * The adapter checks what it is handed back: it may come from a file.
+ */
+export type RestoreState = { readonly [key: string]: string | number | boolean | null };
+
+export interface SetMutedOptions {
+  /**
+   * Muting: called once the device is resolved and before it is touched, when giving it back will need more than
+   * an unmute. The caller makes the state durable before the promise settles; if it rejects, the device is left alone.
+   */
+  beforeMute?(device: MicrophoneDevice, restore: RestoreState): void | Promise<void>;
+  /** Unmuting: the state given to `beforeMute` for a device, perhaps by a run that has crashed since. */
+  restoreFor?(deviceId: string): RestoreState | undefined;
+}
+
 export class MicrophoneError extends Error {
   /** 'unavailable': no audio server / API; 'no_device': the choice matches no device; 'failed': the OS refused. */
   readonly code: 'unavailable' | 'no_device' | 'failed';
@@ -35,8 +53,9 @@ export interface MicrophonePort {
   readonly backend: string;
   list(): Promise<MicrophoneDevice[]>;
   read(choice: DeviceChoice): Promise<MicrophoneReading>;
-  /** Mutes or unmutes the chosen device and answers with what the OS then reports. */
-  setMuted(choice: DeviceChoice, muted: boolean): Promise<MicrophoneReading>;
+  /** Mutes or unmutes the chosen device and answers with what the OS then reports. Adapters whose mute is a real
+   * mute control ignore `options`; one that mutes in a way an unmute alone cannot undo uses them. */
+  setMuted(choice: DeviceChoice, muted: boolean, options?: SetMutedOptions): Promise<MicrophoneReading>;
   /**
    * Calls `onChange` soon after anything that may change a reading happens outside the app: a device's mute,
    * the default device, a device added or removed. Pushed by the OS (no polling loop). Returns unsubscribe.

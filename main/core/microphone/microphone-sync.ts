@@ -4,7 +4,8 @@
 // - a hotkey, the tray or the CLI → the microphone at once, then the card (Companion.command);
 // - the microphone changed outside the app → recorded with source `system`, and the card is brought along;
 // - the call ends → the microphone is unmuted if the app muted it (settable), never if the operator had;
-// - what the app muted is written down before muting (a claim file), so a restart with no call gives it back;
+// - what the app muted is written down before muting (a claim file), so a restart with no call gives it back, with
+//   whatever the adapter needs to give it back as it was (macOS's volume fallback: the level before mute);
 // - the default device changed mid-call while muted → the new device is muted too.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import type { CommandSource } from '../../../common/card-events.ts';
 import type { CallView, OperatorView } from '../calls/call-state.ts';
 import type { MicrophoneEventPayload } from '../calls/timeline.ts';
 import type { CallUpdate } from '../store/session-store.ts';
-import type { DeviceChoice, MicrophonePort, MicrophoneReading } from './microphone-port.ts';
+import type { DeviceChoice, MicrophonePort, MicrophoneReading, RestoreState, SetMutedOptions } from './microphone-port.ts';
 
 export const END_OF_CALL_RULES = ['app', 'always', 'never'] as const;
 /** At the end of a call: unmute what the app muted (`app`), unmute whatever the state (`always`), or leave it. */
@@ -38,8 +39,16 @@ export interface MicrophoneStatus {
 
 /** The devices the app muted and owes back (more than one when the default device changed while muted). */
 interface Claim {
-  devices: Array<{ id: string; name: string }>;
+  devices: ClaimedDevice[];
   mutedAt: number;
+}
+
+interface ClaimedDevice {
+  id: string;
+  name: string;
+  /** What the adapter asked to keep to give the device back as it was (absent in claims older than it, and for
+   * devices muted by a real mute control). */
+  restore?: RestoreState;
 }
 
 export interface MicrophoneSyncDeps {
@@ -181,9 +190,9 @@ export class MicrophoneSync {
       if (claim) {
         // Every claimed device that is still there, by its id; one unplugged meanwhile has nothing to give back.
         const present = new Set((await this.deps.port.list()).map((d) => d.id));
-        for (const device of claim.devices) if (present.has(device.id)) await this.deps.port.setMuted({ kind: 'named', name: device.id }, false);
+        for (const device of claim.devices) if (present.has(device.id)) await this.deps.port.setMuted({ kind: 'named', name: device.id }, false, this.muteOptions());
       } else {
-        await this.deps.port.setMuted(this.deps.choice, false);
+        await this.deps.port.setMuted(this.deps.choice, false, this.muteOptions());
       }
       this.deps.log({ event: 'microphoneGivenBack', why, devices: claim?.devices.map((d) => d.name) ?? [this.reading.device?.name ?? null] });
       this.dropClaim();
@@ -200,11 +209,9 @@ export class MicrophoneSync {
         // Written to disk before the microphone is touched: a crash between the two leaves a claim, never a
         // muted microphone that nobody will give back.
         const current = this.reading.device ?? (await this.deps.port.read(this.deps.choice)).device;
-        if (current && !this.claim?.devices.some((d) => d.id === current.id)) {
-          this.writeClaim({ devices: [...(this.claim?.devices ?? []), { id: current.id, name: current.name }], mutedAt: this.claim?.mutedAt ?? this.deps.now() });
-        }
+        if (current && !this.claim?.devices.some((d) => d.id === current.id)) this.claimDevice({ id: current.id, name: current.name });
       }
-      this.reading = await this.deps.port.setMuted(this.deps.choice, muted);
+      this.reading = await this.deps.port.setMuted(this.deps.choice, muted, this.muteOptions());
       this.error = null;
       if (!muted) this.dropClaim();
       this.recordReading(reason, source);
@@ -275,6 +282,21 @@ export class MicrophoneSync {
     else this.disagreeingSince ??= this.deps.now();
   }
 
+  /** What the adapter may need around a change: a place to keep its restore state (durable before the device is
+   * touched), and that state back when giving the device back, this run's or a crashed run's. */
+  private muteOptions(): SetMutedOptions {
+    return {
+      beforeMute: (device, restore) => this.claimDevice({ id: device.id, name: device.name, restore }),
+      restoreFor: (deviceId) => this.claim?.devices.find((d) => d.id === deviceId)?.restore,
+    };
+  }
+
+  /** Adds a device to the claim, or replaces its entry (the adapter saw it live again: its state now is the one). */
+  private claimDevice(device: ClaimedDevice): void {
+    const others = (this.claim?.devices ?? []).filter((d) => d.id !== device.id);
+    this.writeClaim({ devices: [...others, device], mutedAt: this.claim?.mutedAt ?? this.deps.now() });
+  }
+
   private writeClaim(claim: Claim): void {
     const file = this.claimFile;
     const temporary = `${file}.tmp`;
@@ -286,6 +308,8 @@ export class MicrophoneSync {
       closeSync(fd);
     }
     renameSync(temporary, file);
+    // The rename is an entry in the folder: durable only once the folder is.
+    syncFolder(this.deps.dataDir);
     this.claim = claim;
   }
 
@@ -293,6 +317,13 @@ export class MicrophoneSync {
     if (!this.claim) return;
     this.claim = null;
     rmSync(this.claimFile, { force: true });
+    // A removal lost to a crash would bring the claim back, and the next start would unmute what the operator muted.
+    // Best effort: the microphone is already given back, and this runs where nothing would catch a throw.
+    try {
+      syncFolder(this.deps.dataDir);
+    } catch (error) {
+      this.deps.log({ event: 'microphoneClaimSyncFailed', message: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   private serial(task: () => Promise<void>): Promise<void> {
@@ -311,13 +342,39 @@ export class MicrophoneSync {
   }
 }
 
+/** fsync on a folder makes its entries durable (a rename, a removal). Windows opens no folder as a file; NTFS journals
+ * its renames. */
+function syncFolder(folder: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readClaim(file: string): Claim | null {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<Claim>;
-    const devices = Array.isArray(parsed.devices) ? parsed.devices.filter((d) => typeof d?.id === 'string' && typeof d?.name === 'string') : [];
+    const devices = Array.isArray(parsed.devices) ? parsed.devices.map(claimedDevice).filter((d) => d !== null) : [];
     if (devices.length > 0 && typeof parsed.mutedAt === 'number') return { devices, mutedAt: parsed.mutedAt };
   } catch {
     // No claim (the usual case), or a torn write from a crash: treat as none.
   }
   return null;
+}
+
+/** A claim entry as read from the file: id and name, and the restore state when it is a flat object (claims written
+ * before there was one have none; the adapter falls back to its default then). */
+function claimedDevice(entry: unknown): ClaimedDevice | null {
+  if (typeof entry !== 'object' || entry === null) return null;
+  const { id, name, restore } = entry as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof name !== 'string') return null;
+  return isRestoreState(restore) ? { id, name, restore } : { id, name };
+}
+
+function isRestoreState(value: unknown): value is RestoreState {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.values(value).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
 }
