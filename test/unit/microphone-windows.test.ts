@@ -2,8 +2,12 @@
 // do (HRESULTs, roles, notification bursts), plus the COM plumbing's pure helpers against known bytes, plus the
 // hand-built COM object called from native code through real koffi (which loads on Linux too).
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MicrophoneError } from '../../main/core/microphone/microphone-port.ts';
+import { CLAIM_FILE, MicrophoneSync } from '../../main/core/microphone/microphone-sync.ts';
+import { useTempDirs } from '../helpers/temp-dir.ts';
 import {
   AUDCLNT_E_DEVICE_INVALIDATED,
   CLSID_MMDeviceEnumerator,
@@ -221,6 +225,7 @@ function office(): FakeCoreAudio {
 }
 
 const DEFAULT = { kind: 'default' } as const;
+const tempDir = useTempDirs();
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
 function counter() {
@@ -262,6 +267,33 @@ describe('Windows Core Audio adapter', () => {
     expect((await mic.read(DEFAULT)).muted).toBe(false);
     await mic.setMuted(DEFAULT, false);
     expect([fake.endpoints.get(JABRA)!.muted, fake.endpoints.get(REALTEK)!.muted]).toEqual([false, false]);
+  });
+
+  it('owes back the communications default it muted with the console one: after a crash, the next start unmutes both', async () => {
+    const dataDir = tempDir();
+    const fake = office();
+    fake.setDefault([ERole.eCommunications], REALTEK);
+    // MicrophoneSync as `serve` runs it, with no call going on.
+    const syncOver = (native: FakeCoreAudio) => new MicrophoneSync({
+      port: openWindowsCoreAudio({ native }), choice: DEFAULT, endOfCall: 'app', dataDir, now: Date.now,
+      view: () => ({ state: 'waiting', connectedFrames: 0, asleepFrames: 0, call: null }), onViewChange: () => () => {},
+      record: () => {
+        throw new Error('no call to record');
+      },
+      apply: () => {}, commandCard: async () => undefined, log: () => {},
+    });
+    const first = syncOver(fake);
+    await first.start();
+    await first.setFromCommand(true, 'hotkey');
+    expect([fake.endpoints.get(JABRA)!.muted, fake.endpoints.get(REALTEK)!.muted]).toEqual([true, true]);
+    const claim = JSON.parse(readFileSync(path.join(dataDir, CLAIM_FILE), 'utf8')) as { devices: Array<{ id: string }> };
+    expect(claim.devices.map((d) => d.id).sort()).toEqual([JABRA, REALTEK].sort());
+    // The app crashes (no stop, no unmute); the next run starts with both still muted and no call.
+    const second = syncOver(fake);
+    await second.start();
+    expect([fake.endpoints.get(JABRA)!.muted, fake.endpoints.get(REALTEK)!.muted]).toEqual([false, false]);
+    expect(existsSync(path.join(dataDir, CLAIM_FILE))).toBe(false);
+    await second.stop();
   });
 
   it('uses the communications default when there is no console default', async () => {

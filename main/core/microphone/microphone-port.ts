@@ -31,7 +31,8 @@ export type RestoreState = { readonly [key: string]: string | number | boolean |
 export interface SetMutedOptions {
   /**
    * Muting: called once the device is resolved and before it is touched, when giving it back will need more than
-   * an unmute. The caller makes the state durable before the promise settles; if it rejects, the device is left alone.
+   * an unmute, or for a further device the choice covers (Windows' communications default): the caller owes each
+   * one back. The caller makes the state durable before the promise settles; if it rejects, the device is left alone.
    */
   beforeMute?(device: MicrophoneDevice, restore: RestoreState): void | Promise<void>;
   /** Unmuting: the state given to `beforeMute` for a device, perhaps by a run that has crashed since. */

@@ -10,6 +10,7 @@ import {
   type MicrophoneDevice,
   type MicrophonePort,
   type MicrophoneReading,
+  type SetMutedOptions,
 } from './microphone-port.ts';
 import { ChangeListeners } from './change-listeners.ts';
 import {
@@ -252,13 +253,18 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
     }
   }
 
-  async setMuted(choice: DeviceChoice, muted: boolean): Promise<MicrophoneReading> {
+  async setMuted(choice: DeviceChoice, muted: boolean, options?: SetMutedOptions): Promise<MicrophoneReading> {
     const native = await this.ensureStarted();
     try {
       return await this.retryOnce(native, async () => {
         const resolved = await this.resolve(native, choice);
         if (!resolved) {
           throw new MicrophoneError('no_device', choice.kind === 'named' ? `No microphone named "${choice.name}"` : 'There is no default microphone');
+        }
+        // The communications default muted with the console one is owed back too: it is named to the caller before it
+        // is touched (the reading names only the first), so a restart or the end of the call unmutes it as well.
+        if (muted && options?.beforeMute) {
+          for (const id of resolved.endpoints.slice(1)) await options.beforeMute({ id, name: await native.friendlyName(id), isDefault: false }, {});
         }
         for (const id of resolved.endpoints) {
           await this.onEndpoint(native, id, (v) => v.setMute(muted, this.eventContext));
