@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Companion } from '../main/core/companion.ts';
 import { openDatabase } from '../main/core/store/database.ts';
@@ -133,18 +134,15 @@ async function companionSampler(): Promise<Sampler> {
   };
 }
 
-/** One durable single-row commit (WAL, synchronous=FULL, as the store opens it): what an ack physically costs. */
-function durableCommitSampler(): Sampler {
-  const db = openDatabase(path.join(tempDir(), 'commit.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
-  const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
-  const insertOne = db.transaction((i: number) => insert.run(randomUUID(), 'muteButtonClick', JSON.stringify({ muted: i % 2 === 0 }), Date.now()));
+/** Times `commit(i)`, one durable transaction each, and closes `db` when done. */
+function commitSampler(db: Database.Database, commit: (i: number) => void): Sampler {
   let i = 0;
   return {
     sample: async (count) => {
       const samples: number[] = [];
       for (let n = 0; n < count; n += 1) {
         const start = process.hrtime.bigint();
-        insertOne.immediate((i += 1));
+        commit((i += 1));
         samples.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
       return samples;
@@ -153,6 +151,14 @@ function durableCommitSampler(): Sampler {
       db.close();
     },
   };
+}
+
+/** One durable single-row commit (WAL, synchronous=FULL, as the store opens it): what an ack physically costs. */
+function durableCommitSampler(): Sampler {
+  const db = openDatabase(path.join(tempDir(), 'commit.sqlite'), { migrations: ['CREATE TABLE events (id INTEGER PRIMARY KEY, event_id TEXT UNIQUE, name TEXT, payload TEXT, at INTEGER)'] });
+  const insert = db.prepare('INSERT INTO events (event_id, name, payload, at) VALUES (?, ?, ?, ?)');
+  const insertOne = db.transaction((i: number) => insert.run(randomUUID(), 'muteButtonClick', JSON.stringify({ muted: i % 2 === 0 }), Date.now()));
+  return commitSampler(db, (i) => insertOne.immediate(i));
 }
 
 /**
@@ -173,21 +179,7 @@ function schemaCommitSampler(): Sampler {
     insert.run(randomUUID(), i, JSON.stringify(i % 2 === 0), now, now, now);
     seq.run(i);
   });
-  let i = 0;
-  return {
-    sample: async (count) => {
-      const samples: number[] = [];
-      for (let n = 0; n < count; n += 1) {
-        const start = process.hrtime.bigint();
-        store.immediate((i += 1));
-        samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-      }
-      return samples;
-    },
-    close: async () => {
-      db.close();
-    },
-  };
+  return commitSampler(db, (i) => store.immediate(i));
 }
 
 /** Warms each sampler up, then takes LATENCY_EVENTS samples from each, ROUNDS blocks in turn. */
