@@ -3,6 +3,7 @@
 // small chart, and exports that run in the main process with a progress bar and a cancel button.
 import { formatDuration, MESSAGES, translate, type Language, type MessageKey } from '../common/i18n.ts';
 import type { CompanionBridge, ExportProgress, IpcResult, IpcResults, LOG_EXPORT_FORMATS, LogCallView, LogFilterInput, LogSource, LOG_SORT_COLUMNS } from '../common/ipc.ts';
+import { scrollHeight, visibleRows } from './virtual-rows.ts';
 
 type SortColumn = (typeof LOG_SORT_COLUMNS)[number];
 type Child = Node | string | null | undefined | false;
@@ -154,9 +155,9 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
   let rendered = '';
   let generation = 0;
   const renderRows = async (): Promise<void> => {
-    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 5);
-    const last = Math.min(total, Math.ceil((viewport.scrollTop + viewport.clientHeight) / ROW_HEIGHT) + 5);
-    const key = `${generation}:${first}:${last}:${selected}`;
+    const { first, last, shift } = visibleRows(total, ROW_HEIGHT, viewport.scrollTop, viewport.clientHeight);
+    // (A list taller than the scroll area moves its rows at every scrolled pixel: the shift is part of the key.)
+    const key = `${generation}:${first}:${last}:${Math.round(shift)}:${selected}`;
     if (key === rendered) return;
     const needed = new Set<number>();
     for (let i = first; i < last; i += 1) needed.add(Math.floor(i / PAGE));
@@ -172,10 +173,10 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
         onclick: () => void select(call.id),
       }, ...columns.map((c) => h('div', { class: `log-cell col-${c.key}${c.numeric ? ' num' : ''}`, role: 'gridcell' }, c.cell(call))));
       // Positioned through the CSS object model: the windows' CSP allows no inline style attributes.
-      row.style.top = `${i * ROW_HEIGHT}px`;
+      row.style.top = `${i * ROW_HEIGHT + shift}px`;
       rows.push(row);
     }
-    if (`${generation}:${first}:${last}:${selected}` !== key) return; // a newer render is on its way
+    if (`${generation}:${first}:${last}:${Math.round(shift)}:${selected}` !== key) return; // a newer render is on its way
     rendered = key;
     body.replaceChildren(...rows);
   };
@@ -194,7 +195,7 @@ export async function logView(root: HTMLElement, api: CompanionBridge, language:
     }
     pages.set(0, Promise.resolve(firstPage?.rows ?? []));
     total = firstPage?.total ?? 0;
-    spacer.style.height = `${total * ROW_HEIGHT}px`;
+    spacer.style.height = `${scrollHeight(total, ROW_HEIGHT)}px`;
     viewport.setAttribute('aria-rowcount', String(total + 1));
     // Nothing read is not "no calls": the error line says why.
     countLine.textContent = firstPage === null ? '' : total === 0 ? t('log.noCalls') : t('log.count', { count: total });
