@@ -237,8 +237,12 @@ export class SessionStore {
 
   close(): void {
     if (!this.db.open) return;
-    this.writeFigures();
-    this.db.close();
+    try {
+      this.writeFigures();
+    } finally {
+      // Figures that could not be written (a full disk) are recomputed from the events at the next start.
+      this.db.close();
+    }
   }
 
   // ------------------------------------------------------------ identities
