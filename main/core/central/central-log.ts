@@ -6,7 +6,7 @@
 import type { LogCallView } from '../../../common/ipc.ts';
 import { summarizeCall } from '../calls/timeline.ts';
 import type { LogFilter } from '../log/log-filter.ts';
-import { DailyTotalsBuilder, type CallTimelineView, type DailyTotal, type LogSortColumn, type TimelineEventView } from '../log/session-log.ts';
+import { DailyTotalsBuilder, type CallTimelineView, type DailyTotal, type LogSortColumn, type TimelineEventView, type TotalsRow } from '../log/session-log.ts';
 import type { Sql } from './connection.ts';
 import { centralCallConditions, parameters, timeConditions, type Bind } from './central-export.ts';
 import { SCHEMA } from './migrations.ts';
@@ -175,36 +175,102 @@ export async function centralCallTimeline(sql: Sql, id: number): Promise<CallTim
 /** Calls per query of the per-day totals (each with its events): bounds the memory one query's answer takes. */
 const TOTALS_PAGE = 10_000;
 
+/** A call of the per-day totals with its events as parallel arrays (in the order the server read them). */
+interface TotalsCallRow {
+  id: number;
+  startedAt: number;
+  durationMs: number;
+  operatorId: string;
+  operatorName: string | null;
+  installId: string;
+  localId: number;
+  /** Times and the PC's event ids, comma-separated; names and payloads, JSON arrays. All null: no events. */
+  at: string | null;
+  eventIds: string | null;
+  names: string | null;
+  payloads: string | null;
+}
+
+/** One page of calls by (start, PC, PC's id), after `after`; each with its events (see centralDailyTotals). */
+function totalsPageQuery(filter: LogFilter, after: { startedAt: number; installId: string; localId: number } | null, pageCalls: number): { text: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const bind = parameters(params);
+  const clauses = conditions(filter, bind);
+  if (after) clauses.push(`(c.started_at, c.install_id, c.local_id) > (${bind(after.startedAt)}, ${bind(after.installId)}::uuid, ${bind(after.localId)})`);
+  return {
+    text: `SELECT c.id, c.started_at AS "startedAt", c.duration_ms AS "durationMs", c.user_id AS "operatorId", o.name AS "operatorName",
+        c.install_id::text AS "installId", c.local_id AS "localId", e.at, e."eventIds", e.names, e.payloads
+      ${CALL_FROM}
+      LEFT JOIN LATERAL (SELECT string_agg(e.at::text, ',') AS at, string_agg(e.local_id::text, ',') AS "eventIds",
+          json_agg(e.name)::text AS names, json_agg(e.payload)::text AS payloads
+        FROM ${SCHEMA}.events e WHERE e.install_id = c.install_id AND e.member_id = c.member_id AND e.call_id = c.call_id) e ON true
+      ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}
+      ORDER BY c.started_at, c.install_id, c.local_id LIMIT ${bind(pageCalls)}`,
+    params,
+  };
+}
+
+/** Hands a page's calls to the builder, each call's events in order (by time, then the PC's event id). */
+function addPage(builder: DailyTotalsBuilder, rows: readonly TotalsCallRow[]): void {
+  const row: TotalsRow = { id: 0, startedAt: 0, durationMs: 0, operatorId: '', operatorName: null, at: null, name: null, payload: null };
+  for (const call of rows) {
+    row.id = call.id;
+    row.startedAt = call.startedAt;
+    row.durationMs = call.durationMs;
+    row.operatorId = call.operatorId;
+    row.operatorName = call.operatorName;
+    if (call.at === null || call.eventIds === null || call.names === null || call.payloads === null) {
+      row.at = row.name = row.payload = null;
+      builder.add(row);
+      continue;
+    }
+    const at = call.at.split(',').map(Number);
+    const ids = call.eventIds.split(',').map(Number);
+    const names = JSON.parse(call.names) as string[];
+    const payloads = JSON.parse(call.payloads) as Array<string | null>;
+    if (at.length !== names.length || ids.length !== names.length || payloads.length !== names.length) throw new Error(`call ${call.id}: its events came back garbled`);
+    const order = names.map((_, i) => i);
+    // Read from events_by_call, they are in order already; the aggregates promise no order, so check.
+    if (order.some((i) => i > 0 && (at[i - 1]! > at[i]! || (at[i - 1] === at[i] && ids[i - 1]! > ids[i]!)))) {
+      order.sort((a, b) => at[a]! - at[b]! || ids[a]! - ids[b]!);
+    }
+    for (const i of order) {
+      row.at = at[i]!;
+      row.name = names[i]!;
+      row.payload = payloads[i]!;
+      builder.add(row);
+    }
+  }
+}
+
 /**
- * The whole team's totals per operator and local day, split at local midnight: the calls by start time, each with
- * its events in order as one JSON array (events_by_call; no sort of all the events, one row per call), read in
- * pages of calls that follow each other by (start, PC, PC's id), so memory holds one page.
+ * The whole team's totals per operator and local day, split at local midnight. The calls by start time in pages
+ * that follow each other by (start, PC, PC's id), so memory holds a page or two; each call with its events found
+ * through events_by_call and folded into one row (times and ids as text, names and payloads as JSON arrays: cheaper
+ * to make and to read than an array per event, and no sort per call on the server: the client puts them in order),
+ * so there is no sort of all the events and one row per call crosses the wire. The next page is asked for before
+ * this one is added up, so the server finds it while Node adds: one statement at a time on the one connection.
  */
 export async function centralDailyTotals(sql: Sql, filter: LogFilter, timeZone: string, pageCalls = TOTALS_PAGE): Promise<DailyTotal[]> {
   const builder = new DailyTotalsBuilder(timeZone);
-  let after: { startedAt: number; installId: string; localId: number } | null = null;
+  const fetchPage = (after: Parameters<typeof totalsPageQuery>[1]): Promise<TotalsCallRow[]> => {
+    const { text, params } = totalsPageQuery(filter, after, pageCalls);
+    return sql.query<TotalsCallRow>(text, params);
+  };
+  let pending = fetchPage(null);
   for (;;) {
-    const params: unknown[] = [];
-    const bind = parameters(params);
-    const clauses = conditions(filter, bind);
-    if (after) clauses.push(`(c.started_at, c.install_id, c.local_id) > (${bind(after.startedAt)}, ${bind(after.installId)}::uuid, ${bind(after.localId)})`);
-    const rows = await sql.query<{ id: number; startedAt: number; durationMs: number; operatorId: string; operatorName: string | null; installId: string; localId: number; events: Array<[number, string, string | null]> | null }>(
-      `SELECT c.id, c.started_at AS "startedAt", c.duration_ms AS "durationMs", c.user_id AS "operatorId", o.name AS "operatorName",
-          c.install_id::text AS "installId", c.local_id AS "localId",
-          (SELECT json_agg(json_build_array(e.at, e.name, e.payload) ORDER BY e.at, e.local_id) FROM ${SCHEMA}.events e
-            WHERE e.install_id = c.install_id AND e.member_id = c.member_id AND e.call_id = c.call_id) AS events
-        ${CALL_FROM} ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}
-        ORDER BY c.started_at, c.install_id, c.local_id LIMIT ${bind(pageCalls)}`,
-      params,
-    );
-    for (const call of rows) {
-      const base = { id: call.id, startedAt: call.startedAt, durationMs: call.durationMs, operatorId: call.operatorId, operatorName: call.operatorName };
-      if (!call.events) builder.add({ ...base, at: null, name: null, payload: null });
-      else for (const [at, name, payload] of call.events) builder.add({ ...base, at, name, payload });
+    const rows = await pending;
+    const last = rows.length < pageCalls ? undefined : rows[rows.length - 1];
+    if (last) {
+      pending = fetchPage({ startedAt: last.startedAt, installId: last.installId, localId: last.localId });
+      // Awaited on the next turn; a failure of this page's adding up must not leave it unhandled meanwhile.
+      pending.catch(() => {});
+      // The statement is written to the socket a few promise steps later (the connection is awaited first):
+      // let those run before the adding up holds the thread.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    if (rows.length < pageCalls) break;
-    const last = rows[rows.length - 1]!;
-    after = { startedAt: last.startedAt, installId: last.installId, localId: last.localId };
+    addPage(builder, rows);
+    if (!last) break;
   }
   return builder.result();
 }

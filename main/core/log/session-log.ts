@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { LOG_SORT_COLUMNS, type LogCallView } from '../../../common/ipc.ts';
 import { summarizeCall, type Interval, type TimelineEvent } from '../calls/timeline.ts';
-import { isFormattableInstant, localDayOf } from '../export/time-zone.ts';
+import { cachedOffset, isFormattableInstant, localDayOf } from '../export/time-zone.ts';
 import { callConditions, MUTED_SHARE, timeRange, type LogFilter } from './log-filter.ts';
 
 export type { LogFilter };
@@ -116,14 +116,45 @@ export interface DailyTotal {
   gapMs: number;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * `localDayOf`'s date and next midnight, the last answer kept: both follow from the instant's local date and the
+ * zone's offset then (nothing else of the instant), so an instant with the same two gets the same answer. The
+ * totals ask for the days of calls in start order, so nearly every lookup is the day before (localDayOf builds a
+ * Date and its text each time: most of the totals' time before).
+ */
+export class LocalDays {
+  private readonly timeZone: string;
+  private date = Number.NaN;
+  private offset = Number.NaN;
+  private last = { day: '', next: 0 };
+
+  constructor(timeZone: string) {
+    this.timeZone = timeZone;
+  }
+
+  of(ms: number): { day: string; next: number } {
+    const offset = cachedOffset(ms, this.timeZone);
+    const date = Math.floor((ms + offset) / DAY_MS);
+    if (date !== this.date || offset !== this.offset) {
+      const { day, next } = localDayOf(ms, this.timeZone);
+      this.last = { day, next };
+      this.date = date;
+      this.offset = offset;
+    }
+    return this.last;
+  }
+}
+
 /** Splits [from, to) at local midnights: how much of it falls on each day. */
-export function splitByDay(from: number, to: number, timeZone: string): Array<{ day: string; ms: number }> {
+export function splitByDay(from: number, to: number, timeZone: string, days = new LocalDays(timeZone)): Array<{ day: string; ms: number }> {
   const parts: Array<{ day: string; ms: number }> = [];
   // Times no calendar can place (left in the store by an older version) count on no day.
   if (!isFormattableInstant(from) || !isFormattableInstant(to)) return parts;
   let start = from;
   while (start < to) {
-    const { day, next } = localDayOf(start, timeZone);
+    const { day, next } = days.of(start);
     const end = Math.min(to, next);
     parts.push({ day, ms: end - start });
     start = end;
@@ -153,9 +184,11 @@ export class DailyTotalsBuilder {
   private current: Omit<TotalsRow, 'at' | 'name' | 'payload'> | null = null;
   private events: TimelineEvent[] = [];
   private readonly timeZone: string;
+  private readonly days: LocalDays;
 
   constructor(timeZone: string) {
     this.timeZone = timeZone;
+    this.days = new LocalDays(timeZone);
   }
 
   add(row: TotalsRow): void {
@@ -186,9 +219,9 @@ export class DailyTotalsBuilder {
     const call = this.current;
     this.current = null;
     if (!call || !isFormattableInstant(call.startedAt)) return;
-    const timeZone = this.timeZone;
-    this.total(localDayOf(call.startedAt, timeZone).day, call.operatorId, call.operatorName).calls += 1;
-    for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone)) {
+    const { timeZone, days } = this;
+    this.total(days.of(call.startedAt).day, call.operatorId, call.operatorName).calls += 1;
+    for (const part of splitByDay(call.startedAt, call.startedAt + call.durationMs, timeZone, days)) {
       this.total(part.day, call.operatorId, call.operatorName).durationMs += part.ms;
     }
     if (this.events.length === 0) return;
@@ -196,7 +229,7 @@ export class DailyTotalsBuilder {
     for (const interval of summarizeCall(this.events).intervals) {
       // The per-day totals report the card's figures; the microphone's are in the calls table and exports.
       if (interval.kind === 'mic_muted') continue;
-      for (const part of splitByDay(interval.from, interval.to, timeZone)) {
+      for (const part of splitByDay(interval.from, interval.to, timeZone, days)) {
         this.total(part.day, call.operatorId, call.operatorName)[field[interval.kind]] += part.ms;
       }
     }
