@@ -39,3 +39,17 @@ export class ChangeListeners {
     });
   }
 }
+
+/**
+ * The native adapters' watch bookkeeping, one task at a time (registrations are asynchronous, and notifications may
+ * arrive meanwhile). Best effort: a failed registration shows up as a failing read, which the caller reports.
+ */
+export class WatchTasks {
+  private tail: Promise<void> = Promise.resolve();
+
+  /** Runs `task` after those before it; settles when it has (never rejects). */
+  run(task: () => Promise<void>): Promise<void> {
+    this.tail = this.tail.then(task).catch(() => {});
+    return this.tail;
+  }
+}

@@ -12,7 +12,7 @@ import {
   type RestoreState,
   type SetMutedOptions,
 } from './microphone-port.ts';
-import { ChangeListeners } from './change-listeners.ts';
+import { ChangeListeners, WatchTasks } from './change-listeners.ts';
 import {
   OSStatusError,
   createMacCoreAudioNative,
@@ -138,7 +138,7 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   private readonly systemRemovers: Array<() => Promise<void>> = [];
   /** Devices whose mute/volume listener is registered: their remover and last known muted reading. */
   private readonly watched = new Map<number, { remove: () => Promise<void>; muted: boolean | null }>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly watchTasks = new WatchTasks();
   private closed = false;
 
   constructor(native: MacCoreAudioNative | null, unmuteVolume: number) {
@@ -297,17 +297,10 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   }
 
   subscribe(onChange: () => void): () => void {
-    if (this.listeners.add(onChange)) void this.enqueue(() => this.startWatching());
+    if (this.listeners.add(onChange)) void this.watchTasks.run(() => this.startWatching());
     return () => {
-      if (this.listeners.delete(onChange)) void this.enqueue(() => this.stopWatching());
+      if (this.listeners.delete(onChange)) void this.watchTasks.run(() => this.stopWatching());
     };
-  }
-
-  private enqueue(task: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(task).catch(() => {
-      // Notifications are best effort: a failed registration shows up as a failing read, which the caller reports.
-    });
-    return this.queue;
   }
 
   private emit(): void {
@@ -318,7 +311,7 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   private async startWatching(): Promise<void> {
     const native = await this.ensureStarted();
     const onSystem = () => {
-      void this.enqueue(async () => {
+      void this.watchTasks.run(async () => {
         await this.syncWatches(native);
         this.emit();
       });
@@ -354,7 +347,7 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   /** A device's mute or input volume changed. The listener says only that: read, and tell only when the muted
    * reading moved (not for a volume slider, not for the echo of our own change). */
   private deviceNotified(native: MacCoreAudioNative, device: Device): void {
-    void this.enqueue(async () => {
+    void this.watchTasks.run(async () => {
       const w = this.watched.get(device.objectId);
       if (!w) return;
       let muted: boolean | null;
@@ -380,7 +373,7 @@ class MacCoreAudioMicrophone implements MicrophonePort {
   async close(): Promise<void> {
     if (this.closed) return;
     this.listeners.clear();
-    await this.enqueue(() => this.stopWatching());
+    await this.watchTasks.run(() => this.stopWatching());
     this.closed = true;
     if (this.started) {
       const native = await this.started.catch(() => null);

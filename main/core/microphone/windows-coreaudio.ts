@@ -12,7 +12,7 @@ import {
   type MicrophoneReading,
   type SetMutedOptions,
 } from './microphone-port.ts';
-import { ChangeListeners } from './change-listeners.ts';
+import { ChangeListeners, WatchTasks } from './change-listeners.ts';
 import {
   AUDCLNT_E_DEVICE_INVALIDATED,
   E_NOTFOUND,
@@ -119,7 +119,7 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
   private readonly listeners = new ChangeListeners();
   /** Passed to SetMute, so OnNotify can tell this app's changes from everyone else's (SetMute's pguidEventContext). */
   private readonly eventContext = `{${randomUUID().toUpperCase()}}`;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly watchTasks = new WatchTasks();
   /** Device notifications waiting for the one queued look at the devices (null: a default moved). */
   private pendingDevices: Set<string | null> | null = null;
   private closed = false;
@@ -225,7 +225,7 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
     } catch (err) {
       if (!isGone(err)) throw err;
       // Watching: register on whatever endpoints exist now (the notification for the change may still be on its way).
-      if (this.listeners.size > 0) void this.enqueue(async () => void (await this.syncWatches(native)));
+      if (this.listeners.size > 0) void this.watchTasks.run(async () => void (await this.syncWatches(native)));
       return op();
     }
   }
@@ -278,18 +278,10 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
   }
 
   subscribe(onChange: () => void): () => void {
-    if (this.listeners.add(onChange)) void this.enqueue(() => this.startWatching());
+    if (this.listeners.add(onChange)) void this.watchTasks.run(() => this.startWatching());
     return () => {
-      if (this.listeners.delete(onChange)) void this.enqueue(() => this.stopWatching());
+      if (this.listeners.delete(onChange)) void this.watchTasks.run(() => this.stopWatching());
     };
-  }
-
-  /** Serialises watch bookkeeping (registrations are async; notifications may arrive meanwhile). */
-  private enqueue(task: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(task).catch(() => {
-      // Notifications are best effort: a failed registration shows up as a failing read, which the caller reports.
-    });
-    return this.queue;
   }
 
   private emit(): void {
@@ -325,7 +317,7 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
     }
     const ids = new Set<string | null>([id]);
     this.pendingDevices = ids;
-    void this.enqueue(async () => {
+    void this.watchTasks.run(async () => {
       this.pendingDevices = null;
       const native = await this.ensureStarted();
       const before = new Set(this.watched.keys());
@@ -382,7 +374,7 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
   async close(): Promise<void> {
     if (this.closed) return;
     this.listeners.clear();
-    await this.enqueue(() => this.stopWatching());
+    await this.watchTasks.run(() => this.stopWatching());
     this.closed = true;
     for (const v of this.volumes.values()) v.release();
     this.volumes.clear();
