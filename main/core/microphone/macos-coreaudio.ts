@@ -303,17 +303,13 @@ class MacCoreAudioMicrophone implements MicrophonePort {
     };
   }
 
-  private emit(): void {
-    this.listeners.emit();
-  }
-
   /** https://developer.apple.com/documentation/coreaudio/1422472-audioobjectaddpropertylistener */
   private async startWatching(): Promise<void> {
     const native = await this.ensureStarted();
     const onSystem = () => {
       void this.watchTasks.run(async () => {
         await this.syncWatches(native);
-        this.emit();
+        this.listeners.emit();
       });
     };
     this.systemRemovers.push(await native.addPropertyListener(kAudioObjectSystemObject, DEFAULT_INPUT, onSystem));
@@ -358,7 +354,7 @@ class MacCoreAudioMicrophone implements MicrophonePort {
       }
       if (muted === w.muted) return;
       w.muted = muted;
-      this.emit();
+      this.listeners.emit();
     });
   }
 

@@ -284,11 +284,6 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
     };
   }
 
-  private emit(): void {
-    // One onChange per burst: a default-device switch alone fires OnDefaultDeviceChanged once per role.
-    this.listeners.emit();
-  }
-
   private async startWatching(): Promise<void> {
     const native = await this.ensureStarted();
     await native.registerEndpointNotifications({
@@ -323,7 +318,7 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
       const before = new Set(this.watched.keys());
       const after = await this.syncWatches(native);
       // A render endpoint's news is not ours (the notification client hears every flow).
-      if ([...ids].some((changed) => changed === null || before.has(changed) || after.has(changed))) this.emit();
+      if ([...ids].some((changed) => changed === null || before.has(changed) || after.has(changed))) this.listeners.emit();
     });
   }
 
@@ -357,7 +352,7 @@ class WindowsCoreAudioMicrophone implements MicrophonePort {
     if (data.eventContext === this.eventContext) return;
     // A volume change leaves the mute as it was: nothing a reading shows has changed.
     if (before === data.muted) return;
-    this.emit();
+    this.listeners.emit();
   }
 
   private async stopWatching(): Promise<void> {
